@@ -1,0 +1,1 @@
+// The KappaTestSupport module; see DESIGN.md §2.

@@ -1,0 +1,1 @@
+// The Linalg module; see DESIGN.md §2.

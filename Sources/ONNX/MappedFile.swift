@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A read-only memory mapping of a whole regular file. Unmapped in `deinit`;
+/// tensors that borrow its bytes keep it alive through `Tensor.owner`.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let bytes: UnsafeRawBufferPointer
+    private let base: UnsafeMutableRawPointer?
+    private let length: Int
+
+    /// Maps `path`. Errors are plain strings; callers wrap them in the right `ONNXError`.
+    public init(path: String) throws(MapError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MapError(reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw MapError(reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MapError(reason: "not a regular file") }
+        length = Int(st.st_size)
+        if length == 0 {
+            base = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw MapError(reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = p
+        bytes = UnsafeRawBufferPointer(start: p, count: length)
+    }
+
+    /// Tells the kernel the pages will be read once, front to back.
+    public func adviseSequential() {
+        if let base { _ = madvise(base, length, MADV_SEQUENTIAL) }
+    }
+
+    deinit {
+        if let base { munmap(base, length) }
+    }
+}
+
+public struct MapError: Error, Sendable {
+    public let reason: String
+}

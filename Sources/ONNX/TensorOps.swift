@@ -1,0 +1,187 @@
+/// Small computations on constant tensors used by folding. Results are FLOAT when any
+/// operand is floating point, INT64 otherwise.
+enum TensorOps {
+    static func make(_ name: String, _ dims: [Int], _ values: [Double], floating: Bool) -> Tensor {
+        floating ? Tensor(name: name, dims: dims, floats: values.map { Float($0) })
+                 : Tensor(name: name, dims: dims, int64s: values.map { $0.isFinite ? Int64($0) : 0 })
+    }
+
+    /// Permutes the axes of `x` (N-d, row-major).
+    static func transpose(_ x: Tensor, perm: [Int], name: String) -> Tensor {
+        let r = x.dims.count
+        let outDims = perm.map { x.dims[$0] }
+        let inStrides = Shapes.strides(x.dims)
+        let permStrides = perm.map { inStrides[$0] }
+        let count = x.count
+        var src = [Int](repeating: 0, count: count)
+        var idx = [Int](repeating: 0, count: r)
+        var off = 0
+        for o in 0..<count {
+            src[o] = off
+            var a = r - 1
+            while a >= 0 {
+                idx[a] += 1
+                off += permStrides[a]
+                if idx[a] < outDims[a] { break }
+                off -= permStrides[a] * outDims[a]
+                idx[a] = 0
+                a -= 1
+            }
+        }
+        if x.dataType.isFloatingPoint {
+            return x.withFloats { p in Tensor(name: name, dims: outDims, floats: src.map { p[$0] }) }
+        }
+        let v = x.int64s()
+        return Tensor(name: name, dims: outDims, int64s: src.map { v[$0] })
+    }
+
+    /// y = (x − zero_point) · scale, per tensor (scalar scale) or per axis.
+    static func dequantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, name: String,
+                           node: String, path: String) throws(ONNXError) -> Tensor {
+        let r = x.dims.count
+        var values = [Float](repeating: 0, count: x.count)
+        if scale.count == 1 {
+            let s = scale.double(at: 0)
+            let z = zeroPoint.map { $0.count > 0 ? $0.double(at: 0) : 0 } ?? 0
+            for i in 0..<x.count { values[i] = Float((x.double(at: i) - z) * s) }
+        } else {
+            guard let ax = Shapes.axis(axis, rank: r), x.dims[ax] == scale.count,
+                  zeroPoint == nil || zeroPoint?.count == scale.count else {
+                throw .badNode(path: path, node: node,
+                               reason: "per-axis scale of \(scale.count) values does not match axis \(axis) of \(x.dims)")
+            }
+            let inner = x.dims[(ax + 1)...].reduce(1, *)
+            let extent = x.dims[ax]
+            for i in 0..<x.count {
+                let c = (i / inner) % extent
+                let z = zeroPoint?.double(at: c) ?? 0
+                values[i] = Float((x.double(at: i) - z) * scale.double(at: c))
+            }
+        }
+        return Tensor(name: name, dims: x.dims, floats: values)
+    }
+
+    static func generic(_ n: Node, inputs: [Tensor?], name: String, path: String) throws(ONNXError) -> Tensor? {
+        let present = inputs.compactMap { $0 }
+        guard let x = present.first else { return nil }
+        let floating = present.contains { $0.dataType.isFloatingPoint }
+        switch n.opType {
+        case "Neg", "Sqrt", "Reciprocal", "Abs":
+            let f: (Double) -> Double = switch n.opType {
+            case "Neg": { -$0 }
+            case "Sqrt": { $0.squareRoot() }
+            case "Reciprocal": { 1 / $0 }
+            default: { abs($0) }
+            }
+            return make(name, x.dims, x.doubles().map(f), floating: floating)
+        case "Add", "Sub", "Mul", "Div":
+            guard inputs.count >= 2, let b = inputs[1] else { return nil }
+            guard let dims = Shapes.broadcast(x.dims, b.dims) else {
+                throw .badNode(path: path, node: n.name, reason: "cannot broadcast \(x.dims) with \(b.dims)")
+            }
+            let sa = Shapes.broadcastStrides(x.dims, to: dims), sb = Shapes.broadcastStrides(b.dims, to: dims)
+            let outStrides = Shapes.strides(dims)
+            let count = dims.reduce(1, *)
+            let av = x.doubles(), bv = b.doubles()
+            var out = [Double](repeating: 0, count: count)
+            for i in 0..<count {
+                var rem = i, ia = 0, ib = 0
+                for d in 0..<dims.count {
+                    let c = rem / outStrides[d]
+                    rem -= c * outStrides[d]
+                    ia += c * sa[d]
+                    ib += c * sb[d]
+                }
+                let p = av[ia], q = bv[ib]
+                switch n.opType {
+                case "Add": out[i] = p + q
+                case "Sub": out[i] = p - q
+                case "Mul": out[i] = p * q
+                default:
+                    if floating { out[i] = p / q } else { out[i] = q == 0 ? 0 : (p / q).rounded(.towardZero) }
+                }
+            }
+            return make(name, dims, out, floating: floating)
+        case "Concat":
+            guard let axisAttr = n.int("axis") else {
+                throw .badAttribute(path: path, node: n.name, attribute: "axis", reason: "missing")
+            }
+            let r = x.dims.count
+            guard let ax = Shapes.axis(axisAttr, rank: r) else {
+                throw .badAttribute(path: path, node: n.name, attribute: "axis", reason: "\(axisAttr) out of range for rank \(r)")
+            }
+            for t in present where t.dims.count != r || (0..<r).contains(where: { $0 != ax && t.dims[$0] != x.dims[$0] }) {
+                throw .badNode(path: path, node: n.name, reason: "cannot concatenate \(x.dims) and \(t.dims) on axis \(ax)")
+            }
+            let outer = x.dims[..<ax].reduce(1, *)
+            var dims = x.dims
+            dims[ax] = present.reduce(0) { $0 + $1.dims[ax] }
+            var out: [Double] = []
+            out.reserveCapacity(dims.reduce(1, *))
+            let vals = present.map { $0.doubles() }
+            for o in 0..<outer {
+                for (t, v) in zip(present, vals) {
+                    let chunk = t.dims[ax...].reduce(1, *)
+                    out.append(contentsOf: v[(o * chunk)..<((o + 1) * chunk)])
+                }
+            }
+            return make(name, dims, out, floating: floating)
+        case "Gather":
+            guard inputs.count >= 2, let idx = inputs[1] else { return nil }
+            let r = x.dims.count
+            guard r >= 1, let ax = Shapes.axis(n.int("axis") ?? 0, rank: r) else { return nil }
+            let extent = x.dims[ax]
+            let outer = x.dims[..<ax].reduce(1, *)
+            let inner = x.dims[(ax + 1)...].reduce(1, *)
+            let ids = try idx.int64s().map { v throws(ONNXError) -> Int in
+                let i = v < 0 ? Int(v) + extent : Int(v)
+                guard i >= 0 && i < extent else {
+                    throw .badNode(path: path, node: n.name, reason: "index \(v) out of range for axis of extent \(extent)")
+                }
+                return i
+            }
+            let v = x.doubles()
+            var out: [Double] = []
+            out.reserveCapacity(outer * ids.count * inner)
+            for o in 0..<outer {
+                for i in ids { out.append(contentsOf: v[((o * extent + i) * inner)..<((o * extent + i + 1) * inner)]) }
+            }
+            let dims = Array(x.dims[..<ax]) + idx.dims + Array(x.dims[(ax + 1)...])
+            return make(name, dims, out, floating: x.dataType.isFloatingPoint)
+        case "Slice":
+            let r = x.dims.count
+            var starts: [Int], ends: [Int], axes: [Int], steps: [Int]
+            if let s = n.ints("starts"), let e = n.ints("ends") {
+                starts = s
+                ends = e
+                axes = n.ints("axes") ?? Array(0..<s.count)
+                steps = Array(repeating: 1, count: s.count)
+            } else {
+                guard inputs.count >= 3, let s = inputs[1], let e = inputs[2] else { return nil }
+                starts = s.int64s().map { Int(clamping: $0) }
+                ends = e.int64s().map { Int(clamping: $0) }
+                axes = (inputs.count > 3 ? inputs[3] : nil)?.int64s().map { Int($0) } ?? Array(0..<starts.count)
+                steps = (inputs.count > 4 ? inputs[4] : nil)?.int64s().map { Int($0) } ?? Array(repeating: 1, count: starts.count)
+            }
+            guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count else { return nil }
+            var ranges = x.dims.map { Array(0..<$0) }
+            for k in 0..<starts.count {
+                guard let a = Shapes.axis(axes[k], rank: r) else { return nil }
+                ranges[a] = Shapes.sliceRange(start: starts[k], end: ends[k], step: steps[k], dim: x.dims[a])
+            }
+            let dims = ranges.map(\.count)
+            let st = Shapes.strides(x.dims)
+            let v = x.doubles()
+            var out: [Double] = []
+            out.reserveCapacity(dims.reduce(1, *))
+            func walk(_ d: Int, _ off: Int) {
+                if d == r { out.append(v[off]); return }
+                for i in ranges[d] { walk(d + 1, off + i * st[d]) }
+            }
+            if dims.allSatisfy({ $0 > 0 }) { walk(0, 0) }
+            return make(name, dims, out, floating: x.dataType.isFloatingPoint)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/// A structural pre-pass over the protobuf wire format of a ModelProto, run before
+/// protobuf-c unpacks it. protobuf-c recurses once per nested message and has no depth
+/// limit, so a hostile file of subgraphs inside subgraphs could exhaust the stack; this
+/// scan walks the same nesting iteratively (an explicit stack), refuses depths over
+/// `ModelLoader.maxNesting`, and reports truncation and bad wire types with byte offsets.
+/// Large byte fields (raw_data) are skipped by their length, so the scan is cheap.
+enum WireScan {
+    /// The message kinds whose nesting can recurse, and the fields that lead there.
+    private enum Kind: UInt8 {
+        case model, graph, node, attribute, function, valueInfo, type, typeSequence, typeMap, typeOptional, other
+    }
+
+    private static func child(of kind: Kind, field: UInt64) -> Kind? {
+        switch (kind, field) {
+        case (.model, 7): return .graph
+        case (.model, 25): return .function
+        case (.graph, 1): return .node
+        case (.graph, 5), (.graph, 15): return .other
+        case (.graph, 11), (.graph, 12), (.graph, 13): return .valueInfo
+        case (.node, 5): return .attribute
+        case (.attribute, 6), (.attribute, 11): return .graph
+        case (.attribute, 14), (.attribute, 15): return .type
+        case (.attribute, 5), (.attribute, 10), (.attribute, 22), (.attribute, 23): return .other
+        case (.function, 7): return .node
+        case (.function, 11): return .attribute
+        case (.function, 12): return .valueInfo
+        case (.valueInfo, 2): return .type
+        case (.type, 4): return .typeSequence
+        case (.type, 5): return .typeMap
+        case (.type, 9): return .typeOptional
+        case (.type, 1), (.type, 8): return .other
+        case (.typeSequence, 1), (.typeOptional, 1), (.typeMap, 2): return .type
+        default: return nil
+        }
+    }
+
+    /// Throws a reason string (the caller adds the path) or the nesting depth reached.
+    enum Failure: Error {
+        case malformed(String)
+        case tooDeep(Int)
+    }
+
+    static func scan(_ buf: UnsafeRawBufferPointer, maxDepth: Int) throws(Failure) {
+        guard buf.count > 0 else { throw .malformed("the file is empty") }
+        var stack: [(kind: Kind, end: Int)] = [(.model, buf.count)]
+        var pos = 0
+
+        func varint(_ limit: Int) throws(Failure) -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard pos < limit else { throw .malformed("truncated varint at byte \(pos)") }
+                let b = buf[pos]
+                pos += 1
+                if shift == 63 && b > 1 { throw .malformed("varint overflows 64 bits at byte \(pos - 1)") }
+                result |= UInt64(b & 0x7F) << shift
+                if b & 0x80 == 0 { return result }
+                shift += 7
+                if shift > 63 { throw .malformed("varint longer than 10 bytes at byte \(pos)") }
+            }
+        }
+
+        while let top = stack.last {
+            if pos == top.end {
+                stack.removeLast()
+                continue
+            }
+            let fieldStart = pos
+            let tag = try varint(top.end)
+            let field = tag >> 3
+            guard field != 0 else { throw .malformed("field number 0 at byte \(fieldStart)") }
+            switch tag & 7 {
+            case 0:
+                _ = try varint(top.end)
+            case 1, 5:
+                let n = (tag & 7) == 1 ? 8 : 4
+                guard top.end - pos >= n else {
+                    throw .malformed("truncated fixed-width field \(field) at byte \(fieldStart)")
+                }
+                pos += n
+            case 2:
+                let len = try varint(top.end)
+                guard len <= UInt64(top.end - pos) else {
+                    throw .malformed("field \(field) at byte \(fieldStart) claims \(len) bytes but only \(top.end - pos) remain")
+                }
+                let end = pos + Int(len)
+                if let kind = child(of: top.kind, field: field), kind != .other {
+                    if stack.count >= maxDepth { throw .tooDeep(stack.count + 1) }
+                    stack.append((kind, end))
+                } else {
+                    pos = end
+                }
+            default:
+                throw .malformed("unsupported wire type \(tag & 7) for field \(field) at byte \(fieldStart)")
+            }
+        }
+    }
+}

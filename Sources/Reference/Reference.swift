@@ -1,0 +1,1 @@
+// The Reference module; see DESIGN.md §2.

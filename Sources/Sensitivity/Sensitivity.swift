@@ -1,0 +1,1 @@
+// The Sensitivity module; see DESIGN.md §2.
