@@ -1,1 +1,0 @@
-// The KappaTestSupport module; see DESIGN.md §2.
