@@ -1,0 +1,138 @@
+import Foundation
+
+/// Renders findings for machines: SARIF 2.1.0 (GitHub code scanning), GitHub workflow
+/// annotations, and CSV. Shared by every command's report.
+public enum FindingsRenderer {
+    public static func render(_ findings: [Finding], format: OutputFormat, modelPath: String) throws -> String {
+        switch format {
+        case .sarif: return try encodeJSON(SARIFLog(findings: findings, modelPath: modelPath))
+        case .github: return github(findings, modelPath: modelPath)
+        case .csv:
+            var s = "rule,severity,node,message\n"
+            for f in findings { s += [f.rule, f.severity.rawValue, f.node ?? "", f.message].map(csvField).joined(separator: ",") + "\n" }
+            return s
+        case .json: return try encodeJSON(findings)
+        case .text, .markdown:
+            return findings.map { "\($0.severity.rawValue): [\($0.rule)] \($0.message)" }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
+        }
+    }
+
+    /// `::error file=…,title=…::message` lines; data and properties escaped as the
+    /// GitHub Actions toolkit does (% → %25, CR → %0D, LF → %0A; in properties also : and ,).
+    public static func github(_ findings: [Finding], modelPath: String) -> String {
+        findings.map { f in
+            let level = f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "notice")
+            let title = "kappa \(f.rule)" + (f.node.map { " (\($0))" } ?? "")
+            return "::\(level) file=\(escapeProperty(modelPath)),title=\(escapeProperty(title))::\(escapeData(f.message))"
+        }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
+    }
+
+    public static func escapeData(_ s: String) -> String {
+        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    public static func escapeProperty(_ s: String) -> String {
+        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+
+    public static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
+
+/// SARIF 2.1.0, built from Codable structs. The model file is the artifact (no line
+/// region: a model has no lines); the node is named in the message and in a logical
+/// location; partialFingerprints are set by Kappa so code scanning can track results.
+struct SARIFLog: Encodable {
+    var version = "2.1.0"
+    var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+    var runs: [Run]
+
+    enum CodingKeys: String, CodingKey {
+        case version, runs
+        case schema = "$schema"
+    }
+
+    struct Run: Encodable {
+        var tool: Tool
+        var results: [Result]
+        var artifacts: [Artifact]
+    }
+    struct Tool: Encodable { var driver: Driver }
+    struct Driver: Encodable {
+        var name = "kappa"
+        var version = kappaVersion
+        var semanticVersion = kappaVersion
+        var informationUri = "https://example.invalid/kappa"
+        var rules: [Rule]
+    }
+    struct Rule: Encodable {
+        var id: String
+        var name: String
+        var shortDescription: Text
+        var fullDescription: Text
+        var defaultConfiguration: Config
+        var help: Text
+    }
+    struct Config: Encodable { var level: String }
+    struct Text: Encodable { var text: String }
+    struct Result: Encodable {
+        var ruleId: String
+        var ruleIndex: Int
+        var level: String
+        var message: Text
+        var locations: [Location]
+        var partialFingerprints: [String: String]
+    }
+    struct Location: Encodable {
+        var physicalLocation: Physical
+        var logicalLocations: [Logical]?
+    }
+    struct Physical: Encodable { var artifactLocation: ArtifactLocation }
+    struct ArtifactLocation: Encodable { var uri: String; var index: Int }
+    struct Logical: Encodable { var name: String; var kind: String }
+    struct Artifact: Encodable { var location: ArtifactLocation0 }
+    struct ArtifactLocation0: Encodable { var uri: String }
+
+    init(findings: [Finding], modelPath: String) {
+        let ids = Array(Set(findings.map(\.rule))).sorted()
+        let rules = ids.map { id in
+            Rule(id: id, name: ReportsRuleName.name(id), shortDescription: Text(text: Reports.Rule.descriptions[id] ?? id),
+                 fullDescription: Text(text: Reports.Rule.descriptions[id] ?? id),
+                 defaultConfiguration: Config(level: id == Reports.Rule.note ? "note" : "warning"),
+                 help: Text(text: "See Kappa's README, section 'Findings', for rule \(id)."))
+        }
+        let uri = modelPath.replacingOccurrences(of: " ", with: "%20")
+        let results = findings.map { f in
+            Result(ruleId: f.rule, ruleIndex: ids.firstIndex(of: f.rule) ?? 0,
+                   level: f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "note"),
+                   message: Text(text: f.node.map { "\(f.message) [node \($0)]" } ?? f.message),
+                   locations: [Location(physicalLocation: Physical(artifactLocation: ArtifactLocation(uri: uri, index: 0)),
+                                        logicalLocations: f.node.map { [Logical(name: $0, kind: "function")] })],
+                   partialFingerprints: ["kappaFinding/v1": SARIFLog.fingerprint("\(f.rule)|\(modelPath)|\(f.node ?? "")")])
+        }
+        runs = [Run(tool: Tool(driver: Driver(rules: rules)), results: results,
+                    artifacts: [Artifact(location: ArtifactLocation0(uri: uri))])]
+    }
+
+    /// FNV-1a 64-bit of the rule, file and node: stable across runs and machines.
+    static func fingerprint(_ s: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
+    }
+}
+
+enum ReportsRuleName {
+    static func name(_ id: String) -> String {
+        switch id {
+        case Rule.nonFiniteWeight: return "NonFiniteWeight"
+        case Rule.unsupportedOp: return "UnsupportedOperator"
+        case Rule.unboundedOp: return "UnboundedOperator"
+        case Rule.precisionOverBudget: return "PrecisionOverBudget"
+        default: return "AnalysisNote"
+        }
+    }
+}

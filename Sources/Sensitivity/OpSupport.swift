@@ -1,0 +1,37 @@
+import ONNX
+
+/// Which ONNX operators the sensitivity analysis knows (DESIGN.md §1.2). An op outside
+/// this set is *unsupported*: it is named in every report with its node, the network bound
+/// becomes unbounded, and everything else is still computed.
+///
+/// `knownOps` is the single source of truth for `kappa inspect`'s "unsupported" list and
+/// for the Lipschitz table; ops in it may still be unbounded for some operands (a Mul of
+/// two variable tensors, LayerNormalization) — that is decided per node by the table.
+public enum OpSupport {
+    public static let knownOps: Set<String> = [
+        // weight layers
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
+        // activations and shape ops with L = 1 (or a closed form)
+        "Relu", "Clip", "Tanh", "Softplus", "Dropout", "Identity", "Flatten", "Reshape", "Transpose",
+        "Squeeze", "Unsqueeze", "Cast", "Pad", "GlobalMaxPool", "ReduceMax", "Split", "Slice", "Gather",
+        "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "HardSwish", "Gelu",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum", "LRN",
+        "Resize", "Upsample", "Softmax", "LogSoftmax",
+        // graph structure
+        "Add", "Sub", "Sum", "Concat", "Mul", "Div",
+        // constants and quantization
+        "Constant", "ConstantOfShape", "Shape", "QuantizeLinear", "DequantizeLinear",
+        // recognised but unbounded
+        "LayerNormalization", "InstanceNormalization",
+    ]
+
+    /// Nodes of `graph` whose op is outside the table (custom domains included),
+    /// skipping nodes whose outputs are all constant (they are folded away).
+    public static func unsupportedNodes(in graph: ModelGraph) -> [Node] {
+        graph.order.map { graph.graph.nodes[$0] }.filter { n in
+            let foldedAway = !n.outputs.isEmpty && n.outputs.allSatisfy { $0.isEmpty || graph.constants[$0] != nil }
+            let standardDomain = n.domain.isEmpty || n.domain == "ai.onnx"
+            return !foldedAway && (!standardDomain || !knownOps.contains(n.opType))
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Sensitivity module; see DESIGN.md §2.

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The subcommands, in the order `kappa --help` lists them.
+enum KappaCommands {
+    static let all: [ParsableCommand.Type] = [Inspect.self]
+}
