@@ -67,3 +67,65 @@ print(f"  ratio kappa/onnx.load: time {k['total_s']/p['total_s']:.2f}, RSS {k['p
 PY
   done
 fi
+
+# --- norms: kappa analyze --norm matrix vs scipy ARPACK (svds), checked against LAPACK (svd)
+if [ "$what" = norms ] || [ "$what" = all ]; then
+  echo "== norms: kappa analyze --norm matrix (whole process) vs peer_norms.py --method svds; accuracy vs --method svd" >&2
+  for name in bvlc_alexnet vgg19; do
+    m="$models/$name.onnx"
+    cat "$m" > /dev/null
+    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.kappa.time" \
+      "$bin/kappa" analyze "$m" --norm matrix --format json -o "$out/$name.kappa.json"
+    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.svds.time" \
+      "$py" "$tools/peer_norms.py" "$m" --method svds > "$out/$name.svds.jsonl"
+    if [ ! -s "$out/$name.svd.jsonl" ] || [ -n "${KAPPA_BENCH_FRESH_SVD:-}" ]; then
+      /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.svd.time" \
+        "$py" "$tools/peer_norms.py" "$m" --method svd > "$out/$name.svd.jsonl"
+    fi
+    "$py" - "$name" "$out" <<'PY' | tee -a "$out/norms.txt"
+import json,sys
+name,out=sys.argv[1],sys.argv[2]
+k=json.load(open(f"{out}/{name}.kappa.json"))
+kt=json.loads(open(f"{out}/{name}.kappa.time").read().strip().splitlines()[-1])
+st=json.loads(open(f"{out}/{name}.svds.time").read().strip().splitlines()[-1])
+svd=[json.loads(l) for l in open(f"{out}/{name}.svd.jsonl") if '"summary"' not in l]
+svds=[json.loads(l) for l in open(f"{out}/{name}.svds.jsonl") if '"summary"' not in l]
+ref={r["weight"]:r["spectral"] for r in svd}
+ref_svds={r["weight"]:r["spectral"] for r in svds}
+worst,worst_svds,n=0.0,0.0,0
+for L in k["layers"]:
+    w=L.get("weight")
+    if w in ref and L.get("sigma_matrix") is not None:
+        n+=1
+        worst=max(worst,abs(L["sigma_matrix"]-ref[w])/ref[w])
+        worst_svds=max(worst_svds,abs(ref_svds[w]-ref[w])/ref[w])
+print(f"{name}: {n} weight layers; kappa analyze --norm matrix {kt['wall_s']:.2f} s (peak RSS {kt['peak_rss_kb']/1e3:.0f} MB), "
+      f"scipy svds {st['wall_s']:.2f} s; ratio {kt['wall_s']/st['wall_s']:.3f} (target <= 0.1)")
+print(f"  largest relative error vs LAPACK SVD: kappa {worst:.2e} (target <= 1e-5), scipy svds {worst_svds:.2e}")
+PY
+  done
+  m="$models/vgg19_external/vgg19.onnx"
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/vgg19_external.kappa.time" \
+    "$bin/kappa" analyze "$m" --norm matrix --format json -o "$out/vgg19_external.kappa.json"
+  "$py" - "$out" "$models" <<'PY' | tee -a "$out/norms.txt"
+import json,os,sys
+out,models=sys.argv[1],sys.argv[2]
+t=json.loads(open(f"{out}/vgg19_external.kappa.time").read().strip().splitlines()[-1])
+w=os.path.getsize(f"{models}/vgg19_external/vgg19.weights")
+print(f"vgg19 external data: analyze --norm matrix {t['wall_s']:.2f} s, peak RSS {t['peak_rss_kb']*1e3/1e6:.0f} MB = {t['peak_rss_kb']*1e3/w:.2f}x weights (target <= 1.3)")
+PY
+  echo "== operator norms of AlexNet's convolutions at 1x3x224x224" >&2
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/alexnet.op.time" \
+    "$bin/kappa" analyze "$models/bvlc_alexnet.onnx" --norm operator --format json -o "$out/alexnet.op.json"
+  "$py" - "$out" <<'PY' | tee -a "$out/norms.txt"
+import json,sys
+out=sys.argv[1]
+k=json.load(open(f"{out}/alexnet.op.json"))
+t=json.loads(open(f"{out}/alexnet.op.time").read().strip().splitlines()[-1])
+print(f"AlexNet analyze --norm operator: {t['wall_s']:.2f} s whole process")
+for L in k["layers"]:
+    if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
+        lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
+        print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.3f}  iterations {L.get('iterations')}")
+PY
+fi

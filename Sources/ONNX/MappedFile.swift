@@ -38,6 +38,16 @@ public final class MappedFile: @unchecked Sendable {
         if let base { _ = madvise(base, length, MADV_SEQUENTIAL) }
     }
 
+    /// Drops the resident pages wholly inside [offset, offset + length) (MADV_DONTNEED):
+    /// for a read-only private file mapping they are simply re-read if touched again.
+    public func release(offset: Int, length: Int) {
+        guard let base, length > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (offset + page - 1) / page * page
+        let last = (offset + length) / page * page
+        if last > first { _ = madvise(base + first, last - first, MADV_DONTNEED) }
+    }
+
     deinit {
         if let base { munmap(base, length) }
     }
