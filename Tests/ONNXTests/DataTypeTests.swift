@@ -235,3 +235,13 @@ struct DataTypeTests {
         expectError(error, "dataSizeMismatch", path: path, naming: ["weights_7", field])
     }
 }
+
+@Test("SeededRandom.gaussians equals repeated gaussian() calls and leaves the same state")
+func seededGaussiansMatch() {
+    var a = SeededRandom(seed: 9), b = SeededRandom(seed: 9)
+    let fast = a.gaussians(1000, scale: 0.3)
+    let slow = (0..<1000).map { _ in Float(b.gaussian() * 0.3) }
+    #expect(fast == slow)
+    #expect(a.next() == b.next())
+    #expect(a.gaussians(0).isEmpty)
+}
