@@ -14,7 +14,9 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`. Errors are plain strings; callers wrap them in the right `ONNXError`.
     public init(path: String) throws(MapError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (a named pipe planted as a model or data file) must
+        // not wait for a writer; the S_IFREG check below then refuses it.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw MapError(reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
