@@ -129,3 +129,21 @@ for L in k["layers"]:
         print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.3f}  iterations {L.get('iterations')}")
 PY
 fi
+
+# --- kernels: the reference engine's convolutions vs this machine's sgemm peak (same run)
+if [ "$what" = kernels ] || [ "$what" = deepfool ] || [ "$what" = all ]; then
+  echo "== kernels: AlexNet conv forward + adjoint (ConvOperator) vs sgemm 2048^3 peak" >&2
+  "$bin/kappa-bench" kernels > "$out/kernels.json"
+  "$py" - "$out" <<'PY' | tee -a "$out/kernels.txt"
+import json,sys
+d=json.load(open(f"{sys.argv[1]}/kernels.json"))
+peak=d["sgemm_gflops"]
+print(f"sgemm peak (2048^3, all threads): {peak:.1f} GFLOP/s")
+tf=sum(r["gflop_forward"] for r in d["conv"]); sf=sum(r["forward_s"] for r in d["conv"])
+tb=sum(r["gflop_forward"]*r["backward_batch"] for r in d["conv"]); sb=sum(r["backward_s"] for r in d["conv"])
+for r in d["conv"]:
+    print(f"  {r['layer']}: forward {r['forward_gflops']:.1f} GFLOP/s ({r['forward_gflops']/peak:.0%}), "
+          f"backward x{r['backward_batch']} {r['backward_gflops']:.1f} GFLOP/s ({r['backward_gflops']/peak:.0%})")
+print(f"  all conv layers: forward {tf/sf:.1f} GFLOP/s = {tf/sf/peak:.0%} of peak; backward {tb/sb:.1f} GFLOP/s = {tb/sb/peak:.0%} of peak")
+PY
+fi

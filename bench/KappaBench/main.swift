@@ -3,6 +3,7 @@
 // Python peers on the same files in the same run.
 //
 //   kappa-bench load MODEL [--touch]
+//   kappa-bench kernels
 import Foundation
 import ONNX
 
@@ -32,9 +33,26 @@ func sum(_ t: Tensor) -> Double {
     }
 }
 
+func emit(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
 let args = CommandLine.arguments
+if args.count >= 2, args[1] == "kernels" {
+    // sgemm peak vs the convolution kernels of the reference engine (AlexNet shapes).
+    do {
+        let peak = sgemmGFLOPS(n: 2048)
+        let rows = try alexNetConvRows(batchBackward: 10)
+        try emit(["sgemm_gflops": peak, "conv": rows])
+    } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
 guard args.count >= 3, args[1] == "load" else {
-    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL\n".utf8))
+    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels\n".utf8))
     exit(2)
 }
 let path = args[2]
@@ -59,8 +77,7 @@ do {
         "peak_rss_bytes": peakRSS(), "nodes": graph.graph.nodes.count,
         "touch_s": t3 - t2, "checksum": checksum,
     ]
-    let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+    try emit(out)
 } catch {
     FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
     exit(2)
