@@ -11,7 +11,11 @@
 /// θ_k = σ_max(B_k) (LAPACK `dbdsqr`) is a Ritz value of AᵀA: it increases monotonically to σ_max(A)
 /// and is never above it (in exact arithmetic). Each new vector is orthogonalized against all
 /// previous ones by classical Gram–Schmidt applied twice ("CGS2", Giraud et al. 2005), in float64
-/// through `dgemv`. Iteration stops when |θ_k − θ_{k−1}| ≤ tolerance·θ_k, at `maxIterations`, when
+/// through `dgemv`. Iteration stops when the relative change δ_k = |θ_k − θ_{k−1}|/θ_k ≤ tolerance
+/// *and* the change still to come, extrapolated geometrically (Aitken) as δ_k·r/(1 − r) with
+/// r = δ_k/δ_{k−1}, is ≤ tolerance too — a bare small change is not enough when the top of the
+/// spectrum is a near-continuum (stride-1 convolutions: measured δ_k < 1e-6 with 1e-4 error
+/// left) — or at `maxIterations`, when
 /// the Krylov space is exhausted (k = min(m, n)) or on breakdown (β or α = 0: an invariant subspace,
 /// θ then exact). For a limited memory budget the basis is restarted from the current Ritz vector
 /// after `maxBasis` steps (explicit restart; convergence slows but stays monotone).
@@ -23,6 +27,10 @@ struct GolubKahanLanczos {
     /// A is m × n.
     var m: Int, n: Int
     var tolerance: Double
+    /// Bound on the relative residual β_k·|x_k|/θ of the top Ritz triplet (see `run`):
+    /// 100·tolerance clamped to [1e-5, 1e-2], i.e. 1e-4 by default. The floor stays above the
+    /// noise that float32 products leave in the residual.
+    var residualTolerance: Double { min(1e-2, max(1e-5, 100 * tolerance)) }
     var maxIterations: Int
     /// Maximum number of stored Lanczos vectors per side before a restart (≥ 2).
     var maxBasis: Int
@@ -49,7 +57,7 @@ struct GolubKahanLanczos {
         normalize(&start)
 
         var iterations = 0
-        var theta = 0.0, change = Double.infinity
+        var theta = 0.0, change = Double.infinity, previousChange = Double.infinity
         var vector = start
         // V: k × n, U: k × m (row-major, one Lanczos vector per row).
         var V = [Double](), U = [Double]()
@@ -72,16 +80,18 @@ struct GolubKahanLanczos {
             var k = 1
             while true {
                 iterations += 1
-                let svd = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false)
+                let svd = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false, leftVector: true)
                 let next = svd.values.first ?? 0
                 // Right after a restart θ₁ = ‖A·v‖ reproduces the previous Ritz value, so the first
                 // step of a restarted cycle is not a convergence test.
                 if !(restarted && k == 1) {
+                    previousChange = change
                     change = theta > 0 ? abs(next - theta) / next : .infinity
                 }
                 theta = max(theta, next)
-                if k == krylovLimit { change = 0 }  // V spans ℝⁿ or U spans ℝᵐ: θ = σ_max exactly
-                if change <= tolerance || iterations >= maxIterations {
+                if k == krylovLimit || iterations >= maxIterations {
+                    // k = min(m, n): V spans ℝⁿ or U spans ℝᵐ, θ = σ_max exactly.
+                    if k == krylovLimit { change = 0 }
                     vector = wantVector ? try ritzVector(V, alphas, betas, k) : vector
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: change, vector: vector)
                 }
@@ -90,9 +100,16 @@ struct GolubKahanLanczos {
                 for i in 0..<n { q[i] -= alpha * V[(k - 1) * n + i] }
                 reorthogonalize(&q, against: V, count: k, length: n, scratch: &h)
                 let beta = norm(q)
-                if !(beta > 1e-14 * theta) {  // invariant subspace: θ is a singular value of A, exactly
+                // Residual of the Ritz triplet: ‖Aᵀ·(U_k·x) − θ·V_k·y‖ = β_k·|x_k| (x, y top singular
+                // vectors of B_k), and A·V_k·y = θ·U_k·x exactly in the recurrence.
+                let residual = beta * abs(svd.left.last ?? 0) / max(theta, .leastNormalMagnitude)
+                // Remaining change if the changes keep shrinking by r = δ_k/δ_{k−1}: δ_k·r/(1 − r).
+                let r = previousChange > 0 ? change / previousChange : 1
+                let remaining = change == 0 ? 0 : (r < 1 ? change * r / (1 - r) : .infinity)
+                let invariant = !(beta > 1e-14 * theta)  // θ is then a singular value of A, exactly
+                if invariant || (change <= tolerance && remaining <= tolerance && residual <= residualTolerance) {
                     vector = wantVector ? try ritzVector(V, alphas, betas, k) : vector
-                    return Result(sigma: theta, iterations: iterations, achievedTolerance: 0, vector: vector)
+                    return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change, vector: vector)
                 }
                 if k == basis {  // restart from the Ritz vector
                     vector = try ritzVector(V, alphas, betas, k)
