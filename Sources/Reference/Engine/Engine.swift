@@ -111,8 +111,10 @@ public final class Engine {
     }
 
     /// The vector-Jacobian product: given `rows` cotangents of the output, back to back
-    /// (`rows × output.count` floats), returns `rows` cotangents of the data input.
-    public func vjp(_ trace: Trace, cotangents: [Float], rows: Int) throws(ReferenceError) -> [Float] {
+    /// (`rows × output.count` floats), returns `rows` cotangents of the data input `wrt`
+    /// (default: the first data input).
+    public func vjp(_ trace: Trace, cotangents: [Float], rows: Int, wrt: String? = nil) throws(ReferenceError) -> [Float] {
+        let target = wrt ?? input
         let outCount = trace.result.count
         guard rows >= 1, cotangents.count == rows * outCount else {
             throw .badFeed(reason: "\(cotangents.count) cotangent values for \(rows) rows of \(outCount)")
@@ -143,8 +145,8 @@ public final class Engine {
                 if grads[name] == nil { grads[name] = g } else { accumulate(&grads[name, default: []], g) }
             }
         }
-        let inCount = trace.values[input]?.count ?? 0
-        return grads[input] ?? .zeros(rows * inCount)
+        let inCount = trace.values[target]?.count ?? 0
+        return grads[target] ?? .zeros(rows * inCount)
     }
 
     private func constantValue(_ name: String, node: Node) throws(ReferenceError) -> Value {

@@ -6,10 +6,11 @@ import Foundation
 struct Gelu: PointwiseFunction {
     let tanhApproximation: Bool
     static let c = Float((2.0 / Double.pi).squareRoot())
+    static let invSqrt2 = Float(0.5.squareRoot())
 
     func value(_ x: Float) -> Float {
         if tanhApproximation { return 0.5 * x * (1 + tanhf(Self.c * (x + 0.044715 * x * x * x))) }
-        return 0.5 * x * (1 + erff(x / 2.0.squareRoot()))
+        return 0.5 * x * (1 + erff(x * Self.invSqrt2))
     }
 
     func derivative(_ x: Float, _ y: Float) -> Float {
@@ -18,7 +19,7 @@ struct Gelu: PointwiseFunction {
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Self.c * (1 + 3 * 0.044715 * x * x)
         }
         let phi = expf(-0.5 * x * x) / Float((2 * Double.pi).squareRoot())
-        return 0.5 * (1 + erff(x / 2.0.squareRoot())) + x * phi
+        return 0.5 * (1 + erff(x * Self.invSqrt2)) + x * phi
     }
 
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {

@@ -1,3 +1,5 @@
+import ONNX
+
 /// Sum (variadic Add with broadcasting): y = Σ xᵢ; each input's VJP is the cotangent
 /// reduced over its broadcast axes.
 struct Sum: Kernel {
