@@ -38,6 +38,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Benchmark driver (bench/run.sh builds it in release mode).
+        .executableTarget(name: "kappa-bench", dependencies: ["ONNX", "Linalg"], path: "bench/KappaBench"),
+
         // Test support: an ONNX writer (protobuf-c pack) and model builders.
         .target(name: "KappaTestSupport", dependencies: ["ONNX", "ONNXProto", "CProtobufC"]),
 

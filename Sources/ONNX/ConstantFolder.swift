@@ -47,7 +47,10 @@ public struct ConstantFolder: Sendable {
             if let v = n.floats("value_floats") { return Tensor(name: out, dims: [v.count], floats: v, storage: .constantNode) }
             if let v = n.int("value_int") { return Tensor(name: out, dims: [], int64s: [Int64(v)], storage: .constantNode) }
             if let v = n.ints("value_ints") { return Tensor(name: out, dims: [v.count], int64s: v.map { Int64($0) }, storage: .constantNode) }
-            throw .badAttribute(path: path, node: n.name, attribute: "value", reason: "Constant node without a numeric value")
+            // Strings and sparse tensors are valid Constant values, just not numeric weights.
+            let other = ["value_string", "value_strings", "sparse_value"]
+            if other.contains(where: { n.attributes[$0] != nil }) { return nil }
+            throw .badAttribute(path: path, node: n.name, attribute: "value", reason: "Constant node without a value")
         case "ConstantOfShape":
             guard let s = const(n, 0) else { return nil }
             let dims = s.int64s().map { Int($0) }
@@ -96,6 +99,10 @@ public struct ConstantFolder: Sendable {
             let axes = n.ints("axes") ?? const(n, 1)?.int64s().map { Int($0) }
             let r = x.dims.count
             let drop = Set((axes ?? (0..<r).filter { x.dims[$0] == 1 }).compactMap { Shapes.axis($0, rank: r) })
+            // Dropping an axis of extent ≠ 1 would change the element count of a zero-copy view.
+            if let bad = drop.sorted().first(where: { x.dims[$0] != 1 }) {
+                throw .badNode(path: path, node: n.name, reason: "cannot squeeze axis \(bad) of extent \(x.dims[bad]) in \(x.dims)")
+            }
             return x.renamed(out, dims: x.dims.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
         case "Unsqueeze":
             guard let axes = n.ints("axes") ?? const(n, 1)?.int64s().map({ Int($0) }) else { return nil }

@@ -14,7 +14,9 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`. Errors are plain strings; callers wrap them in the right `ONNXError`.
     public init(path: String) throws(MapError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (a named pipe planted as a model or data file) must
+        // not wait for a writer; the S_IFREG check below then refuses it.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw MapError(reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var st = stat()
@@ -36,6 +38,16 @@ public final class MappedFile: @unchecked Sendable {
     /// Tells the kernel the pages will be read once, front to back.
     public func adviseSequential() {
         if let base { _ = madvise(base, length, MADV_SEQUENTIAL) }
+    }
+
+    /// Drops the resident pages wholly inside [offset, offset + length) (MADV_DONTNEED):
+    /// for a read-only private file mapping they are simply re-read if touched again.
+    public func release(offset: Int, length: Int) {
+        guard let base, length > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (offset + page - 1) / page * page
+        let last = (offset + length) / page * page
+        if last > first { _ = madvise(base + first, last - first, MADV_DONTNEED) }
     }
 
     deinit {

@@ -15,10 +15,11 @@ final class ProtoMessage: @unchecked Sendable {
 
 /// Reads `.onnx` files into `Model` values.
 ///
-/// Pipeline: map the file → `WireScan` (structure, nesting depth) → protobuf-c unpack →
-/// unmap → convert to Swift values, validating every tensor (type, dims, data size) and
-/// resolving external data against the model's folder. The C message stays alive as the
-/// owner of the weight bytes; nothing large is copied.
+/// Pipeline: map the file → `WireScan` (structure, nesting depth) → `Skeleton` (large
+/// raw_data replaced by offsets into the mapping) → protobuf-c unpack → convert to Swift
+/// values, validating every tensor (type, dims, data size) and resolving external data
+/// against the model's folder. Large weights are borrowed from the mapping, small ones from
+/// the C message; both stay alive as the tensors' owners; nothing large is copied.
 public enum ModelLoader {
     /// Deepest message nesting accepted (model → graph → node → attribute → graph → …).
     public static let maxNesting = 100
@@ -35,13 +36,23 @@ public enum ModelLoader {
             case let .tooDeep(depth): throw .nestingTooDeep(path: path, depth: depth)
             }
         }
-        guard let base = file.bytes.baseAddress,
-              let unpacked = onnx__model_proto__unpack(nil, file.bytes.count, base.assumingMemoryBound(to: UInt8.self))
-        else {
+        // Large raw_data stays in the mapping: protobuf-c unpacks a skeleton without it.
+        let skeleton = Skeleton.build(file.bytes)
+        let unpacked: UnsafeMutablePointer<Onnx__ModelProto>?
+        if let skeleton {
+            unpacked = skeleton.withUnsafeBufferPointer { b in
+                b.baseAddress.flatMap { onnx__model_proto__unpack(nil, b.count, $0) }
+            }
+        } else if let base = file.bytes.baseAddress {
+            unpacked = onnx__model_proto__unpack(nil, file.bytes.count, base.assumingMemoryBound(to: UInt8.self))
+        } else {
+            unpacked = nil
+        }
+        guard let unpacked else {
             throw .notProtobuf(path: path, reason: "protobuf-c rejected the message (a field has the wrong wire type or an invalid value)")
         }
         let message = ProtoMessage(unpacked)
-        let decoder = Decoder(path: path, owner: message)
+        let decoder = Decoder(path: path, owner: message, file: file)
         return try decoder.model(message.model.pointee, fileSize: fileSize)
     }
 }
@@ -49,13 +60,17 @@ public enum ModelLoader {
 /// Converts the unpacked C message to Swift values. All unsafe access stays here.
 struct Decoder {
     let path: String
-    /// The unpacked C message that decoded tensors borrow from (kept alive as their owner).
+    /// The unpacked C message that decoded tensors borrow from (kept alive as their owner):
+    /// a ModelProto (`ProtoMessage`) or a TensorProto (`ProtoTensor`, `TensorLoader`).
     let message: AnyObject
     let external: ExternalDataResolver
+    /// The mapped model file; tensors whose raw_data the skeleton left in place borrow it.
+    let file: MappedFile
 
-    init(path: String, owner: AnyObject) {
+    init(path: String, owner: AnyObject, file: MappedFile) {
         self.path = path
         self.message = owner
+        self.file = file
         self.external = ExternalDataResolver(modelPath: path)
     }
 
@@ -234,6 +249,34 @@ struct Decoder {
             }
             let (bytes, owner) = try external.resolve(tensor: name, entries: entries, byteCount: need)
             return Tensor(name: name, dataType: dtype, dims: dims, storage: .external, bytes: bytes, owner: owner)
+        }
+        if t.has_kappa_raw_offset != 0 && t.has_kappa_raw_length != 0 {
+            // raw_data left in the mapped file by `Skeleton` (offsets checked by WireScan).
+            let offset = Int(clamping: t.kappa_raw_offset), len = Int(clamping: t.kappa_raw_length)
+            guard len == need else {
+                throw .dataSizeMismatch(path: path, tensor: name, expected: need, actual: len, field: "raw_data (bytes)")
+            }
+            guard let base = file.bytes.baseAddress, offset <= file.bytes.count - len else {
+                throw .notProtobuf(path: path, reason: "tensor '\(name)': raw_data lies outside the file")
+            }
+            let start = base + offset
+            if Int(bitPattern: start) % size == 0 {
+                return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
+                              bytes: UnsafeRawBufferPointer(start: start, count: len), owner: file)
+            }
+            // Misaligned for its element type (protobuf gives no alignment): copy once into
+            // aligned memory and let the kernel drop the mapped pages, so RSS stays ≈ 1×.
+            let buf = OwnedBuffer(byteCount: len, zeroed: false)
+            let chunk = 8 << 20
+            var done = 0
+            while done < len {
+                let n = min(chunk, len - done)
+                (buf.raw.baseAddress.map { $0 + done })?.copyMemory(from: start + done, byteCount: n)
+                file.release(offset: offset + done, length: n)
+                done += n
+            }
+            return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
+                          bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf.raw)[0..<len]), owner: buf)
         }
         if t.has_raw_data != 0 {
             guard t.raw_data.len == need else {

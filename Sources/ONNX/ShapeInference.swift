@@ -134,6 +134,9 @@ struct ShapeInference: Sendable {
         case "Squeeze":
             let axes = n.ints("axes") ?? n.input(1).flatMap { constants[$0] }?.int64s().map { Int($0) }
             let drop = Set((axes ?? (0..<x.count).filter { x[$0] == 1 }).compactMap { Shapes.axis($0, rank: x.count) })
+            if let bad = drop.sorted().first(where: { x[$0] != 1 }) {
+                throw fail("cannot squeeze axis \(bad) of extent \(x[bad]) in \(x)")
+            }
             set(x.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
         case "Unsqueeze":
             guard let axes = n.ints("axes") ?? n.input(1).flatMap({ constants[$0] })?.int64s().map({ Int($0) }) else { return }

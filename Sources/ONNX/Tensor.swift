@@ -13,9 +13,9 @@ public enum TensorStorage: String, Sendable, Codable {
 public final class OwnedBuffer: @unchecked Sendable {
     public let raw: UnsafeMutableRawBufferPointer
 
-    public init(byteCount: Int) {
+    public init(byteCount: Int, zeroed: Bool = true) {
         raw = .allocate(byteCount: max(byteCount, 1), alignment: 16)
-        raw.initializeMemory(as: UInt8.self, repeating: 0)
+        if zeroed { raw.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 
     deinit { raw.deallocate() }

@@ -31,7 +31,7 @@ public enum TensorLoader {
             throw .notProtobuf(path: path, reason: "protobuf-c rejected the TensorProto (a field has the wrong wire type or an invalid value)")
         }
         let owner = ProtoTensor(unpacked)
-        let decoder = Decoder(path: path, owner: owner)
+        let decoder = Decoder(path: path, owner: owner, file: file)
         return try decoder.tensor(unpacked, storage: .initializer, fallbackName: (path as NSString).lastPathComponent)
     }
 }

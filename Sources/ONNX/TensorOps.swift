@@ -3,7 +3,17 @@
 enum TensorOps {
     static func make(_ name: String, _ dims: [Int], _ values: [Double], floating: Bool) -> Tensor {
         floating ? Tensor(name: name, dims: dims, floats: values.map { Float($0) })
-                 : Tensor(name: name, dims: dims, int64s: values.map { $0.isFinite ? Int64($0) : 0 })
+                 : Tensor(name: name, dims: dims, int64s: values.map(int64))
+    }
+
+    /// Double → Int64 without trapping: saturates outside the Int64 range, NaN → 0.
+    /// (Integer results are computed in Double; a product of two large INT64 constants
+    /// must not crash the loader.)
+    static func int64(_ d: Double) -> Int64 {
+        guard d.isFinite else { return 0 }
+        if d >= 0x1p63 { return .max }
+        if d <= -0x1p63 { return .min }
+        return Int64(d)
     }
 
     /// Permutes the axes of `x` (N-d, row-major).

@@ -6,21 +6,23 @@
 /// Large byte fields (raw_data) are skipped by their length, so the scan is cheap.
 enum WireScan {
     /// The message kinds whose nesting can recurse, and the fields that lead there.
-    private enum Kind: UInt8 {
-        case model, graph, node, attribute, function, valueInfo, type, typeSequence, typeMap, typeOptional, other
+    enum Kind: UInt8 {
+        case model, graph, node, attribute, function, valueInfo, type, typeSequence, typeMap, typeOptional, tensor, other
     }
 
-    private static func child(of kind: Kind, field: UInt64) -> Kind? {
+    static func child(of kind: Kind, field: UInt64) -> Kind? {
         switch (kind, field) {
         case (.model, 7): return .graph
         case (.model, 25): return .function
         case (.graph, 1): return .node
-        case (.graph, 5), (.graph, 15): return .other
+        case (.graph, 5): return .tensor
+        case (.graph, 15): return .other
         case (.graph, 11), (.graph, 12), (.graph, 13): return .valueInfo
         case (.node, 5): return .attribute
         case (.attribute, 6), (.attribute, 11): return .graph
         case (.attribute, 14), (.attribute, 15): return .type
-        case (.attribute, 5), (.attribute, 10), (.attribute, 22), (.attribute, 23): return .other
+        case (.attribute, 5), (.attribute, 10): return .tensor
+        case (.attribute, 22), (.attribute, 23): return .other
         case (.function, 7): return .node
         case (.function, 11): return .attribute
         case (.function, 12): return .valueInfo
@@ -69,6 +71,9 @@ enum WireScan {
             let tag = try varint(top.end)
             let field = tag >> 3
             guard field != 0 else { throw .malformed("field number 0 at byte \(fieldStart)") }
+            if top.kind == .tensor && (field == Skeleton.offsetField || field == Skeleton.lengthField) {
+                throw .malformed("field \(field) at byte \(fieldStart) is reserved for Kappa's loader and never valid in a file")
+            }
             switch tag & 7 {
             case 0:
                 _ = try varint(top.end)

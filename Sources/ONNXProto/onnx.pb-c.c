@@ -1628,7 +1628,7 @@ const ProtobufCEnumDescriptor onnx__tensor_proto__data_location__descriptor =
   onnx__tensor_proto__data_location__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor onnx__tensor_proto__field_descriptors[15] =
+static const ProtobufCFieldDescriptor onnx__tensor_proto__field_descriptors[17] =
 {
   {
     "dims",
@@ -1810,6 +1810,30 @@ static const ProtobufCFieldDescriptor onnx__tensor_proto__field_descriptors[15] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kappa_raw_offset",
+    9001,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_FIXED64,
+    offsetof(Onnx__TensorProto, has_kappa_raw_offset),
+    offsetof(Onnx__TensorProto, kappa_raw_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kappa_raw_length",
+    9002,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_FIXED64,
+    offsetof(Onnx__TensorProto, has_kappa_raw_length),
+    offsetof(Onnx__TensorProto, kappa_raw_length),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned onnx__tensor_proto__field_indices_by_name[] = {
   13,   /* field[13] = data_location */
@@ -1821,6 +1845,8 @@ static const unsigned onnx__tensor_proto__field_indices_by_name[] = {
   3,   /* field[3] = float_data */
   4,   /* field[4] = int32_data */
   6,   /* field[6] = int64_data */
+  16,   /* field[16] = kappa_raw_length */
+  15,   /* field[15] = kappa_raw_offset */
   14,   /* field[14] = metadata_props */
   7,   /* field[7] = name */
   8,   /* field[8] = raw_data */
@@ -1828,11 +1854,12 @@ static const unsigned onnx__tensor_proto__field_indices_by_name[] = {
   5,   /* field[5] = string_data */
   10,   /* field[10] = uint64_data */
 };
-static const ProtobufCIntRange onnx__tensor_proto__number_ranges[2 + 1] =
+static const ProtobufCIntRange onnx__tensor_proto__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 16, 14 },
-  { 0, 15 }
+  { 9001, 15 },
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor =
 {
@@ -1842,10 +1869,10 @@ const ProtobufCMessageDescriptor onnx__tensor_proto__descriptor =
   "Onnx__TensorProto",
   "onnx",
   sizeof(Onnx__TensorProto),
-  15,
+  17,
   onnx__tensor_proto__field_descriptors,
   onnx__tensor_proto__field_indices_by_name,
-  2,  onnx__tensor_proto__number_ranges,
+  3,  onnx__tensor_proto__number_ranges,
   (ProtobufCMessageInit) onnx__tensor_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -13,7 +13,7 @@ struct Inspect: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        let graph = try modelOptions.load(model)
+        let graph = try modelOptions.load(model, quiet: true)  // notes are part of the report
         let report = InspectReport(graph)
         try outputOptions.emit(try report.render(outputOptions.format))
     }

@@ -269,10 +269,20 @@ struct  Onnx__TensorProto
   uint64_t *uint64_data;
   size_t n_metadata_props;
   Onnx__StringStringEntryProto **metadata_props;
+  /*
+   * Kappa-internal, never valid in a file (the loader refuses files that use them):
+   * before unpacking, the loader rewrites each large raw_data field into these two,
+   * the byte offset and length of the data inside the memory-mapped model file, so
+   * protobuf-c does not copy the weights.
+   */
+  protobuf_c_boolean has_kappa_raw_offset;
+  uint64_t kappa_raw_offset;
+  protobuf_c_boolean has_kappa_raw_length;
+  uint64_t kappa_raw_length;
 };
 #define ONNX__TENSOR_PROTO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&onnx__tensor_proto__descriptor) \
-    , 0,NULL, 0, 0, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0, {0,NULL}, 0,NULL, 0, ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT, 0,NULL, 0,NULL, 0,NULL }
+    , 0,NULL, 0, 0, NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, NULL, 0, {0,NULL}, 0,NULL, 0, ONNX__TENSOR_PROTO__DATA_LOCATION__DEFAULT, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0, 0 }
 
 
 struct  Onnx__SparseTensorProto

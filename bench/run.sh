@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Kappa benchmarks: release build, measured side by side with the named peers in one run.
+#
+#   bench/run.sh [load|norms|analyze|deepfool|all]   (default: all)
+#
+# Models are generated (never committed) into bench/models/ by
+# ../shared/tools/make_full_models.py, which needs a Python with onnx, numpy and scipy:
+# bench/run.sh creates bench/.venv for that (PyPI) unless KAPPA_BENCH_PYTHON points at one.
+# Results are printed as a table and written to bench/out/results.json.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+what=${1:-all}
+models=${KAPPA_BENCH_MODELS:-$root/bench/models}
+out=$root/bench/out
+mkdir -p "$out" "$models"
+
+py=${KAPPA_BENCH_PYTHON:-}
+if [ -z "$py" ]; then
+  if [ ! -x bench/.venv/bin/python ]; then
+    python3 -m venv bench/.venv
+    bench/.venv/bin/pip install -q onnx numpy scipy
+  fi
+  py=$root/bench/.venv/bin/python
+fi
+tools=$root/../shared/tools
+if [ ! -f "$models/vgg19.onnx" ] || [ ! -f "$models/vgg19_external/vgg19.onnx" ]; then
+  echo "generating full-size models into $models (several minutes)…" >&2
+  "$py" "$tools/make_full_models.py" "$models" >&2
+fi
+
+swift build -c release --product kappa >&2
+swift build -c release --product kappa-bench >&2
+bin=$(swift build -c release --show-bin-path)
+
+# median of N runs of a command printing one JSON object; field to sort by is total_s
+median_json() {  # median_json N FIELD cmd...
+  local n=$1 field=$2; shift 2
+  for _ in $(seq "$n"); do "$@"; done | "$py" -c "
+import json,sys
+rows=[json.loads(l) for l in sys.stdin if l.strip()]
+rows.sort(key=lambda r: r['$field'])
+print(json.dumps(rows[len(rows)//2]))"
+}
+
+if [ "$what" = load ] || [ "$what" = all ]; then
+  echo "== load: ModelLoader + ModelGraph vs onnx.load (median of 5, warm page cache)" >&2
+  for m in "$models/vgg19.onnx" "$models/vgg19_external/vgg19.onnx"; do
+    cat "$m" > /dev/null  # warm the page cache for both tools alike
+    k=$(median_json 5 total_s "$bin/kappa-bench" load "$m")
+    kt=$(median_json 3 total_s "$bin/kappa-bench" load "$m" --touch)
+    p=$(median_json 5 total_s "$py" -c "
+import json,resource,sys,time,onnx
+t=time.perf_counter(); m=onnx.load(sys.argv[1]); t=time.perf_counter()-t
+print(json.dumps({'total_s':t,'peak_rss_bytes':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss*1024}))" "$m")
+    "$py" - "$m" "$k" "$kt" "$p" <<'PY' | tee -a "$out/load.txt"
+import json,sys
+m,k,kt,p=sys.argv[1],json.loads(sys.argv[2]),json.loads(sys.argv[3]),json.loads(sys.argv[4])
+fb,wb=k['file_bytes'],k['weight_bytes']
+print(f"{m}: file {fb/1e6:.0f} MB, weights {wb/1e6:.0f} MB")
+print(f"  kappa load->ready graph {k['total_s']:.3f} s, peak RSS {k['peak_rss_bytes']/1e6:.0f} MB "
+      f"= {k['peak_rss_bytes']/fb:.2f}x file, {k['peak_rss_bytes']/wb:.2f}x weights")
+print(f"  kappa + read every weight {kt['total_s']+kt['touch_s']:.3f} s, peak RSS {kt['peak_rss_bytes']/1e6:.0f} MB "
+      f"= {kt['peak_rss_bytes']/wb:.2f}x weights")
+print(f"  onnx.load               {p['total_s']:.3f} s, peak RSS {p['peak_rss_bytes']/1e6:.0f} MB")
+print(f"  ratio kappa/onnx.load: time {k['total_s']/p['total_s']:.2f}, RSS {k['peak_rss_bytes']/p['peak_rss_bytes']:.2f}")
+PY
+  done
+fi
+
+# --- norms: kappa analyze --norm matrix vs scipy ARPACK (svds), checked against LAPACK (svd)
+if [ "$what" = norms ] || [ "$what" = all ]; then
+  echo "== norms: kappa analyze --norm matrix (whole process) vs peer_norms.py --method svds; accuracy vs --method svd" >&2
+  for name in bvlc_alexnet vgg19; do
+    m="$models/$name.onnx"
+    cat "$m" > /dev/null
+    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.kappa.time" \
+      "$bin/kappa" analyze "$m" --norm matrix --format json -o "$out/$name.kappa.json"
+    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.svds.time" \
+      "$py" "$tools/peer_norms.py" "$m" --method svds > "$out/$name.svds.jsonl"
+    if [ ! -s "$out/$name.svd.jsonl" ] || [ -n "${KAPPA_BENCH_FRESH_SVD:-}" ]; then
+      /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.svd.time" \
+        "$py" "$tools/peer_norms.py" "$m" --method svd > "$out/$name.svd.jsonl"
+    fi
+    "$py" - "$name" "$out" <<'PY' | tee -a "$out/norms.txt"
+import json,sys
+name,out=sys.argv[1],sys.argv[2]
+k=json.load(open(f"{out}/{name}.kappa.json"))
+kt=json.loads(open(f"{out}/{name}.kappa.time").read().strip().splitlines()[-1])
+st=json.loads(open(f"{out}/{name}.svds.time").read().strip().splitlines()[-1])
+svd=[json.loads(l) for l in open(f"{out}/{name}.svd.jsonl") if '"summary"' not in l]
+svds=[json.loads(l) for l in open(f"{out}/{name}.svds.jsonl") if '"summary"' not in l]
+ref={r["weight"]:r["spectral"] for r in svd}
+ref_svds={r["weight"]:r["spectral"] for r in svds}
+worst,worst_svds,n=0.0,0.0,0
+for L in k["layers"]:
+    w=L.get("weight")
+    if w in ref and L.get("sigma_matrix") is not None:
+        n+=1
+        worst=max(worst,abs(L["sigma_matrix"]-ref[w])/ref[w])
+        worst_svds=max(worst_svds,abs(ref_svds[w]-ref[w])/ref[w])
+print(f"{name}: {n} weight layers; kappa analyze --norm matrix {kt['wall_s']:.2f} s (peak RSS {kt['peak_rss_kb']/1e3:.0f} MB), "
+      f"scipy svds {st['wall_s']:.2f} s; ratio {kt['wall_s']/st['wall_s']:.3f} (target <= 0.1)")
+print(f"  largest relative error vs LAPACK SVD: kappa {worst:.2e} (target <= 1e-5), scipy svds {worst_svds:.2e}")
+PY
+  done
+  m="$models/vgg19_external/vgg19.onnx"
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/vgg19_external.kappa.time" \
+    "$bin/kappa" analyze "$m" --norm matrix --format json -o "$out/vgg19_external.kappa.json"
+  "$py" - "$out" "$models" <<'PY' | tee -a "$out/norms.txt"
+import json,os,sys
+out,models=sys.argv[1],sys.argv[2]
+t=json.loads(open(f"{out}/vgg19_external.kappa.time").read().strip().splitlines()[-1])
+w=os.path.getsize(f"{models}/vgg19_external/vgg19.weights")
+print(f"vgg19 external data: analyze --norm matrix {t['wall_s']:.2f} s, peak RSS {t['peak_rss_kb']*1e3/1e6:.0f} MB = {t['peak_rss_kb']*1e3/w:.2f}x weights (target <= 1.3)")
+PY
+  echo "== operator norms of AlexNet's convolutions at 1x3x224x224" >&2
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/alexnet.op.time" \
+    "$bin/kappa" analyze "$models/bvlc_alexnet.onnx" --norm operator --format json -o "$out/alexnet.op.json"
+  "$py" - "$out" <<'PY' | tee -a "$out/norms.txt"
+import json,sys
+out=sys.argv[1]
+k=json.load(open(f"{out}/alexnet.op.json"))
+t=json.loads(open(f"{out}/alexnet.op.time").read().strip().splitlines()[-1])
+print(f"AlexNet analyze --norm operator: {t['wall_s']:.2f} s whole process")
+for L in k["layers"]:
+    if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
+        lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
+        print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.3f}  iterations {L.get('iterations')}")
+PY
+fi
+
+# --- kernels: the reference engine's convolutions vs this machine's sgemm peak (same run)
+if [ "$what" = kernels ] || [ "$what" = deepfool ] || [ "$what" = all ]; then
+  echo "== kernels: AlexNet conv forward + adjoint (ConvOperator) vs sgemm 2048^3 peak" >&2
+  "$bin/kappa-bench" kernels > "$out/kernels.json"
+  "$py" - "$out" <<'PY' | tee -a "$out/kernels.txt"
+import json,sys
+d=json.load(open(f"{sys.argv[1]}/kernels.json"))
+peak=d["sgemm_gflops"]
+print(f"sgemm peak (2048^3, all threads): {peak:.1f} GFLOP/s")
+tf=sum(r["gflop_forward"] for r in d["conv"]); sf=sum(r["forward_s"] for r in d["conv"])
+tb=sum(r["gflop_forward"]*r["backward_batch"] for r in d["conv"]); sb=sum(r["backward_s"] for r in d["conv"])
+for r in d["conv"]:
+    print(f"  {r['layer']}: forward {r['forward_gflops']:.1f} GFLOP/s ({r['forward_gflops']/peak:.0%}), "
+          f"backward x{r['backward_batch']} {r['backward_gflops']:.1f} GFLOP/s ({r['backward_gflops']/peak:.0%})")
+print(f"  all conv layers: forward {tf/sf:.1f} GFLOP/s = {tf/sf/peak:.0%} of peak; backward {tb/sb:.1f} GFLOP/s = {tb/sb/peak:.0%} of peak")
+PY
+fi
