@@ -133,7 +133,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         model = ModelInfo(m)
         let o = r.options
         settings = Settings(output: r.output, inputs: inputsDescription, totalInputs: r.totalInputs,
-                            maxSteps: o.deepFool.maxSteps, overshoot: Double(o.deepFool.overshoot),
+                            maxSteps: o.deepFool.maxSteps, overshoot: Double("\(o.deepFool.overshoot)") ?? Double(o.deepFool.overshoot),
                             candidates: o.deepFool.candidates, seed: o.seed,
                             clip: o.deepFool.clip.map { [Double($0.lowerBound), Double($0.upperBound)] },
                             modelBytes: m.fileSize)

@@ -9,6 +9,8 @@ import ONNX
 ///   inputs of the model's shape yields k inputs;
 /// - `synthetic(count:range:seed:)`: uniform values in [lo, hi], seeded per input.
 /// Every input must have the model input's element count; it is given the model's shape.
+/// An entry's `source` is its path relative to the folder given (the file itself when a
+/// file was given); errors always name the full path.
 public struct InputSet: Sendable {
     public enum Kind: Sendable, Equatable {
         case npy(path: String, part: Int)
@@ -51,12 +53,18 @@ public struct InputSet: Sendable {
             for s in sets {
                 let f = (join(s) as NSString).appendingPathComponent("input_0.pb")
                 guard fm.fileExists(atPath: f) else { throw .inputFile(path: join(s), reason: "has no input_0.pb") }
-                list.append(Entry(source: f, kind: .tensorFile(path: f)))
+                list.append(Entry(source: "\(s)/input_0.pb", kind: .tensorFile(path: f)))
             }
         } else if names.contains("input_0.pb") {
-            list = [Entry(source: join("input_0.pb"), kind: .tensorFile(path: join("input_0.pb")))]
+            list = [Entry(source: "input_0.pb", kind: .tensorFile(path: join("input_0.pb")))]
         } else {
-            for n in names where n.hasSuffix(".npy") { list += try entries(file: join(n), perInput: perInput) }
+            for n in names where n.hasSuffix(".npy") {
+                list += try entries(file: join(n), perInput: perInput).map { e in
+                    var e = e
+                    e.source = String(e.source.dropFirst(path.count).drop { $0 == "/" })
+                    return e
+                }
+            }
         }
         guard !list.isEmpty else {
             throw .inputFile(path: path, reason: "no inputs found (expected test_data_set_*/input_0.pb or .npy files)")
