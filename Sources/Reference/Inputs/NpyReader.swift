@@ -10,6 +10,18 @@ public enum NpyReader {
         public var descr: String
         public var shape: [Int]
         public var dataOffset: Int
+        /// Bytes per element of `descr` (4, 8 or 1).
+        public var itemSize: Int
+    }
+
+    /// Bytes per element of an accepted dtype, nil for any other.
+    static func itemSize(_ descr: String) -> Int? {
+        switch descr {
+        case "<f4": return 4
+        case "<f8": return 8
+        case "|u1", "<u1", "u1": return 1
+        default: return nil
+        }
     }
 
     static func fail(_ path: String, _ reason: String) -> ReferenceError { .inputFile(path: path, reason: reason) }
@@ -35,6 +47,9 @@ public enum NpyReader {
         guard headerLength <= 1 << 20, start + headerLength <= bytes.count else { throw fail(path, ".npy header is truncated") }
         let text = String(decoding: bytes[bytes.startIndex + start ..< bytes.startIndex + start + headerLength], as: UTF8.self)
         guard let descr = field(text, "descr").flatMap(quoted) else { throw fail(path, ".npy header has no 'descr'") }
+        guard let size = itemSize(descr) else {
+            throw fail(path, "dtype '\(descr)' is not supported (float32 '<f4', float64 '<f8' or uint8 '|u1')")
+        }
         guard let fortran = field(text, "fortran_order") else { throw fail(path, ".npy header has no 'fortran_order'") }
         guard fortran.hasPrefix("False") else { throw fail(path, "fortran_order arrays are not supported (save in C order)") }
         guard let shapeText = field(text, "shape"), shapeText.hasPrefix("("), let close = shapeText.firstIndex(of: ")") else {
@@ -47,7 +62,7 @@ public enum NpyReader {
             guard let v = Int(t), v >= 0, v <= 1 << 31 else { throw fail(path, ".npy shape entry '\(t)' is invalid") }
             shape.append(v)
         }
-        return Header(descr: descr, shape: shape, dataOffset: start + headerLength)
+        return Header(descr: descr, shape: shape, dataOffset: start + headerLength, itemSize: size)
     }
 
     /// The value of `key` in the header dict, as raw text up to the next top-level comma.
@@ -83,15 +98,7 @@ public enum NpyReader {
             guard !o, p <= 1 << 31 else { throw fail(path, "shape \(h.shape) is too large") }
             count = p
         }
-        let size: Int
-        switch h.descr {
-        case "<f4": size = 4
-        case "<f8": size = 8
-        case "|u1", "<u1", "u1", "|b1": size = 1
-        default:
-            throw fail(path, "dtype '\(h.descr)' is not supported (float32 '<f4', float64 '<f8' or uint8 '|u1')")
-        }
-        if h.descr == "|b1" { throw fail(path, "dtype '|b1' (bool) is not supported (float32 '<f4', float64 '<f8' or uint8 '|u1')") }
+        let size = h.itemSize
         let available = data.count - h.dataOffset
         guard available == count * size else {
             throw fail(path, "holds \(available) data bytes, shape \(h.shape) of '\(h.descr)' needs \(count * size)")
