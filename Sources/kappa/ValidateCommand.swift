@@ -38,8 +38,9 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let graph = try modelOptions.load(model)
-        let report = try inputOptions.measure(graph, modelPath: model, bound: bound,
-                                              shard: try shard.map { try Shard(parsing: $0) } ?? .all)
+        let slice: Shard
+        do { slice = try shard.map { try Shard(parsing: $0) } ?? .all } catch { throw KappaError(error.localizedDescription) }
+        let report = try inputOptions.measure(graph, modelPath: model, bound: bound, shard: slice)
         try emit(try report.render(format), to: reportFile)
         if let plot { try emit(ValidationPlot.svg(report), to: plot) }
     }
@@ -110,7 +111,10 @@ struct MeasurementOptions: ParsableArguments {
             }
             return ValidationReport(result: result, model: graph.model, inputsDescription: description)
         } catch let e as ReferenceError {
-            throw KappaError("\(modelPath): \(e.localizedDescription)")
+            switch e {
+            case .inputFile, .badOption: throw KappaError(e.localizedDescription)
+            default: throw KappaError("\(modelPath): \(e.localizedDescription)")
+            }
         }
     }
 }
