@@ -85,6 +85,14 @@ struct ForwardTests {
         }
     }
 
+    /// Model-zoo AlexNet's Dropout declares its mask output: identity plus an all-ones mask.
+    @Test func dropoutWithMaskOutput() throws {
+        let c = OpCase(label: "Dropout", op: "Dropout", inputs: [("x", [3])], outputs: ["y", "mask"])
+        let t = try Engine(graph: c.graph()).forward(["x": Value(shape: [3], data: [1, -2, 3])])
+        #expect(t.values["y"]?.data == [1, -2, 3])
+        #expect(t.values["mask"]?.data == [1, 1, 1])
+    }
+
     @Test func unsupportedOpNamesTheNode() throws {
         let c = OpCase(label: "Einsum", op: "Einsum", inputs: [("x", [2])])
         #expect(throws: ReferenceError.unsupportedOp(node: "n0", op: "Einsum")) { try Engine(graph: c.graph()) }

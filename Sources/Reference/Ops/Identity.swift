@@ -14,17 +14,17 @@ struct ReshapeKernel: Kernel {
     }
 }
 
-/// Identity and Dropout (inference: the identity; a requested mask output is refused).
+/// Identity and Dropout (inference: the identity; the optional mask output is all ones,
+/// i.e. every element kept, and carries no gradient).
 /// Cast is the identity when it casts to a float type (the engine computes in float32).
 enum Identity {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
-        if c.op == "Dropout", c.node.outputs.count > 1, !c.node.outputs[1].isEmpty {
-            throw c.fail("the mask output is not supported (inference only)")
-        }
         if c.op == "Dropout", c.node.int("training_mode") == 1 {
             throw c.fail("training_mode = 1 is not supported (inference only)")
         }
-        return ReshapeKernel(shape: try c.shape(0))
+        let shape = try c.shape(0)
+        if c.op == "Dropout", c.node.outputs.count > 1 { return DropoutKernel(shape: shape) }
+        return ReshapeKernel(shape: shape)
     }
 
     static func makeCast(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
@@ -34,5 +34,19 @@ enum Identity {
             throw c.fail("Cast to type \(to) on a computed tensor is not supported (only to FLOAT/DOUBLE)")
         }
         return ReshapeKernel(shape: try c.shape(0))
+    }
+}
+
+/// Dropout at inference with its mask output requested: y = x, mask = 1.
+struct DropoutKernel: Kernel {
+    let shape: [Int]
+
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        guard let x = inputs.first ?? nil else { return [] }
+        return [Value(shape: shape, data: x.data), Value(shape: shape, data: [Float](repeating: 1, count: x.count))]
+    }
+
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
+        [a.grad] + Array(repeating: nil, count: max(0, a.inputs.count - 1))
     }
 }
