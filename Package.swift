@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Linalg", dependencies: ["CBLAS", "CLAPACKE"]),
         .target(name: "Sensitivity", dependencies: ["ONNX", "Linalg"]),
         .target(name: "Reference", dependencies: ["ONNX", "Linalg", "Sensitivity"]),
-        .target(name: "Reports", dependencies: ["ONNX", "Sensitivity"]),
+        .target(name: "Reports", dependencies: ["ONNX", "Sensitivity", "Reference"]),
         .executableTarget(
             name: "kappa",
             dependencies: [
@@ -48,7 +48,7 @@ let package = Package(
                     resources: [.copy("Malformed")]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CLAPACKE", "CBLAS"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "ONNX", "Linalg", "KappaTestSupport"]),
-        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Sensitivity", "ONNX", "KappaTestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Reports", "Sensitivity", "ONNX", "KappaTestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sensitivity", "ONNX", "KappaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["KappaTestSupport", "ONNX"]),
     ],

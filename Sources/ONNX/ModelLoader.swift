@@ -52,28 +52,29 @@ public enum ModelLoader {
             throw .notProtobuf(path: path, reason: "protobuf-c rejected the message (a field has the wrong wire type or an invalid value)")
         }
         let message = ProtoMessage(unpacked)
-        let decoder = Decoder(path: path, message: message, file: file)
-        return try decoder.model(fileSize: fileSize)
+        let decoder = Decoder(path: path, owner: message, file: file)
+        return try decoder.model(message.model.pointee, fileSize: fileSize)
     }
 }
 
 /// Converts the unpacked C message to Swift values. All unsafe access stays here.
-private struct Decoder {
+struct Decoder {
     let path: String
-    let message: ProtoMessage
+    /// The unpacked C message that decoded tensors borrow from (kept alive as their owner):
+    /// a ModelProto (`ProtoMessage`) or a TensorProto (`ProtoTensor`, `TensorLoader`).
+    let message: AnyObject
     let external: ExternalDataResolver
     /// The mapped model file; tensors whose raw_data the skeleton left in place borrow it.
     let file: MappedFile
 
-    init(path: String, message: ProtoMessage, file: MappedFile) {
+    init(path: String, owner: AnyObject, file: MappedFile) {
         self.path = path
-        self.message = message
+        self.message = owner
         self.file = file
         self.external = ExternalDataResolver(modelPath: path)
     }
 
-    func model(fileSize: Int) throws(ONNXError) -> Model {
-        let m = message.model.pointee
+    func model(_ m: Onnx__ModelProto, fileSize: Int) throws(ONNXError) -> Model {
         guard let g = m.graph else { throw .noGraph(path: path) }
         var opsets: [String: Int] = [:]
         for i in 0..<m.n_opset_import {

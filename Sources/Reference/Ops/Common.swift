@@ -1,0 +1,143 @@
+import ONNX
+
+// Shared pieces of the reference ops: the gather kernel behind every data-movement op,
+// padding index maps, and the window tables behind pooling.
+
+/// y = x gathered through an offset table (−1 → `fill`); VJP: scatter-add.
+/// Transpose, Slice, Pad, Gather and Resize (nearest) are this kernel with different tables.
+struct TableKernel: Kernel {
+    let shape: [Int]
+    let table: [Int32]
+    let inCount: Int
+    var fill: Float = 0
+
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        guard let x = inputs.first ?? nil else { return [] }
+        return [Value(shape: shape, data: IndexTable.gather(x.data, table, inCount: inCount, fill: fill))]
+    }
+
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
+        [IndexTable.scatter(a.grad, table, inCount: inCount, rows: a.rows)]
+            + Array(repeating: nil, count: max(0, a.inputs.count - 1))
+    }
+
+    /// A kernel reading input `inShape` at per-axis indices `maps` (−1 = fill);
+    /// `shape` overrides the output shape (Gather with multi-dimensional indices).
+    init(inShape: [Int], maps: [[Int]], shape: [Int]? = nil, fill: Float = 0) {
+        let strides = Shapes.strides(inShape)
+        self.table = IndexTable.build(maps.indices.map { a in maps[a].map { $0 < 0 ? -1 : $0 * strides[a] } })
+        self.shape = shape ?? maps.map(\.count)
+        self.inCount = inShape.reduce(1, *)
+        self.fill = fill
+    }
+
+    init(shape: [Int], table: [Int32], inCount: Int) {
+        self.shape = shape
+        self.table = table
+        self.inCount = inCount
+    }
+}
+
+/// Padding modes of Pad: where output index j of an axis with `begin` padding reads in
+/// an input axis of extent n (−1: the constant value).
+enum PadMode: String {
+    case constant, reflect, edge, wrap
+
+    func map(extent n: Int, begin: Int, end: Int) -> [Int] {
+        let out = n + begin + end
+        return (0..<max(out, 0)).map { j in
+            var i = j - begin
+            if i >= 0 && i < n { return i }
+            switch self {
+            case .constant: return -1
+            case .edge: return min(max(i, 0), n - 1)
+            case .wrap: return ((i % n) + n) % n
+            case .reflect:
+                guard n > 1 else { return 0 }
+                let period = 2 * (n - 1)
+                i = ((i % period) + period) % period
+                return i < n ? i : period - i
+            }
+        }
+    }
+}
+
+/// Pooling windows over the spatial axes: for each output position the input spatial
+/// offsets it covers (padding excluded), in CSR form, plus the count of taps that fall
+/// inside the padded extent (AveragePool's `count_include_pad` divisor).
+struct WindowTable {
+    let outSpatial: Int
+    let inSpatial: Int
+    let starts: [Int32]
+    let taps: [Int32]
+    let paddedCount: [Int32]
+
+    init(_ g: WindowGeometry) {
+        let r = g.rank
+        inSpatial = g.input.reduce(1, *)
+        outSpatial = g.output.reduce(1, *)
+        let inStrides = Shapes.strides(g.input)
+        // Per axis and output index: (input index or −1, inside padded extent) per kernel tap.
+        var axisTaps: [[[(Int, Bool)]]] = []
+        for a in 0..<r {
+            var perOut: [[(Int, Bool)]] = []
+            for o in 0..<g.output[a] {
+                var list: [(Int, Bool)] = []
+                for k in 0..<g.kernel[a] {
+                    let p = o * g.strides[a] + k * g.dilations[a] - g.padsBegin[a]
+                    let inside = p >= 0 && p < g.input[a]
+                    let inPadded = p >= -g.padsBegin[a] && p < g.input[a] + g.padsEnd[a]
+                    list.append((inside ? p * inStrides[a] : -1, inPadded))
+                }
+                perOut.append(list)
+            }
+            axisTaps.append(perOut)
+        }
+        var starts: [Int32] = [0]
+        var taps: [Int32] = []
+        var padded: [Int32] = []
+        starts.reserveCapacity(outSpatial + 1)
+        padded.reserveCapacity(outSpatial)
+        var idx = [Int](repeating: 0, count: r)
+        for _ in 0..<outSpatial {
+            // Cartesian product of the axis tap lists.
+            var combos: [(Int, Bool)] = [(0, true)]
+            for a in 0..<r {
+                var next: [(Int, Bool)] = []
+                for (off, ok) in combos {
+                    for (t, inPad) in axisTaps[a][idx[a]] {
+                        next.append((off < 0 || t < 0 ? -1 : off + t, ok && inPad))
+                    }
+                }
+                combos = next
+            }
+            for (off, _) in combos where off >= 0 { taps.append(Int32(off)) }
+            padded.append(Int32(combos.filter(\.1).count))
+            starts.append(Int32(taps.count))
+            var a = r - 1
+            while a >= 0 {
+                idx[a] += 1
+                if idx[a] < g.output[a] { break }
+                idx[a] = 0
+                a -= 1
+            }
+        }
+        self.starts = starts
+        self.taps = taps
+        self.paddedCount = padded
+    }
+}
+
+extension KernelContext {
+    /// The pooling geometry of this node for input shape (N, C, spatial…).
+    func poolGeometry(_ x: [Int]) throws(ReferenceError) -> WindowGeometry {
+        guard x.count >= 3 else { throw fail("pooling needs an (N, C, spatial…) input, got \(x)") }
+        guard let kernel = node.ints("kernel_shape") else { throw fail("missing attribute 'kernel_shape'") }
+        do {
+            return try WindowGeometry.resolve(node: node, input: Array(x[2...]), kernel: kernel,
+                                              ceilMode: node.int("ceil_mode") == 1, path: "")
+        } catch {
+            throw fail(error.localizedDescription)
+        }
+    }
+}

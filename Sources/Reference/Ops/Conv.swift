@@ -1,0 +1,73 @@
+import Linalg
+import ONNX
+
+/// Conv: y = W ⋆ x + b for x (N, C, spatial…), weight (M, C/g, k…) constant, optional
+/// bias (M), attributes strides/pads/auto_pad/dilations/group. The linear part is
+/// Linalg's `ConvOperator` (im2col + sgemm); the VJP is its adjoint (col2im), batched over
+/// the k cotangent rows × N.
+struct Conv: Kernel {
+    let op: ConvOperator
+    /// Keeps the weight memory `op` reads alive.
+    let weight: Tensor
+    let bias: [Float]?
+    let shape: [Int]
+
+    static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
+        let x = try c.shape(0)
+        guard let w = try c.constant(1) else { throw c.fail("missing weight") }
+        guard x.count >= 3, w.dims.count == x.count else { throw c.fail("input \(x) and weight \(w.dims) do not fit") }
+        let groups = c.node.int("group") ?? 1
+        let g: WindowGeometry
+        do {
+            g = try WindowGeometry.resolve(node: c.node, input: Array(x[2...]), kernel: Array(w.dims[2...]), path: "")
+        } catch { throw c.fail(error.localizedDescription) }
+        let geometry = ConvGeometry(inChannels: x[1], outChannels: w.dims[0], groups: groups, input: g.input,
+                                    kernel: g.kernel, strides: g.strides, dilations: g.dilations,
+                                    padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.output)
+        let sw = stable(w)
+        return try Conv(op: makeOperator(c, geometry, sw), weight: sw, bias: c.constantFloats(2),
+                    shape: [x[0], w.dims[0]] + g.output).checked(c)
+    }
+
+    func checked(_ c: KernelContext) throws(ReferenceError) -> Conv {
+        if let bias, bias.count != shape[1] { throw c.fail("bias has \(bias.count) values for \(shape[1]) channels") }
+        return self
+    }
+
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        guard let x = inputs.first ?? nil else { return [] }
+        var y = op.apply(x.data, batch: shape[0])
+        addBias(&y, bias, shape: shape)
+        return [Value(shape: shape, data: y)]
+    }
+
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
+        [op.adjoint(a.grad, batch: a.rows * shape[0])] + Array(repeating: nil, count: a.inputs.count - 1)
+    }
+}
+
+/// Adds a per-channel bias to (N, C, spatial…) data.
+func addBias(_ y: inout [Float], _ bias: [Float]?, shape: [Int]) {
+    guard let bias else { return }
+    let n = shape[0], ch = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
+    for i in 0..<n {
+        for c in 0..<ch {
+            let b = bias[c], base = (i * ch + c) * spatial
+            for s in 0..<spatial { y[base + s] += b }
+        }
+    }
+}
+
+/// A FLOAT tensor whose bytes stay put for the tensor's lifetime (the operator borrows
+/// them): the tensor itself when it already is aligned float32, else a float32 copy.
+func stable(_ w: Tensor) -> Tensor {
+    if w.dataType == .float, let base = w.bytes.baseAddress, Int(bitPattern: base) % 4 == 0 { return w }
+    return Tensor(name: w.name, dims: w.dims, floats: w.floats())
+}
+
+/// The convolution operator over `w`, which must come from `stable` and outlive it.
+func makeOperator(_ c: KernelContext, _ geometry: ConvGeometry, _ w: Tensor) throws(ReferenceError) -> ConvOperator {
+    do {
+        return try w.withFloats { p throws(LinalgError) in try ConvOperator(geometry: geometry, weight: p) }
+    } catch { throw c.fail(error.localizedDescription) }
+}

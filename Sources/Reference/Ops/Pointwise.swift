@@ -1,0 +1,40 @@
+import Foundation
+
+/// A scalar function applied elementwise, with its derivative. `derivative(x, y)` gets
+/// the input and the forward output (cheaper for Sigmoid/Tanh).
+protocol PointwiseFunction: Sendable {
+    func value(_ x: Float) -> Float
+    func derivative(_ x: Float, _ y: Float) -> Float
+}
+
+/// y = f(x) elementwise; VJP dx = f′(x)·dy, the derivative computed once per backward
+/// and broadcast over the k cotangent rows.
+struct PointwiseKernel<F: PointwiseFunction>: Kernel {
+    let f: F
+
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        guard let x = inputs.first ?? nil else { return [] }
+        var y = x.data
+        for i in y.indices { y[i] = f.value(y[i]) }
+        return [Value(shape: x.shape, data: y)]
+    }
+
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
+        guard let x = a.inputs[0] else { return [nil] }
+        let y = a.outputs[0].data
+        let n = x.count
+        var d = [Float](repeating: 0, count: n)
+        for i in 0..<n { d[i] = f.derivative(x.data[i], y[i]) }
+        var g = a.grad
+        for r in 0..<a.rows {
+            let o = r * n
+            for i in 0..<n { g[o + i] *= d[i] }
+        }
+        return [g] + Array(repeating: nil, count: max(0, a.inputs.count - 1))
+    }
+}
+
+extension PointwiseFunction {
+    /// The kernel for this function (no shape checks needed).
+    func kernel() -> any Kernel { PointwiseKernel(f: self) }
+}

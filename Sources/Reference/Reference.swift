@@ -1,1 +1,0 @@
-// The Reference module; see DESIGN.md §2.

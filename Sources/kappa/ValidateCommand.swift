@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import ONNX
+import Reference
+import Reports
+
+/// `kappa validate`: the empirical κ of DESIGN.md §1.6 (DeepFool and random perturbations
+/// on the reference engine), per input and as the paper's Table I.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure κ empirically with DeepFool and random perturbations (the paper's Table I).",
+        discussion: """
+            Inputs: --inputs PATH (a folder of ONNX test_data_set_*/input_0.pb, one .pb, a folder of .npy \
+            files or one .npy) or --synthetic N (uniform in --range, seeded). --shard I/N measures the inputs \
+            i with i mod N = I; combine shard JSON reports with `kappa merge`.
+            """)
+
+    @Argument(help: "The .onnx model file.")
+    var model: String
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var inputOptions: MeasurementOptions
+
+    @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
+    var format: OutputFormat = .text
+
+    @Option(name: .customShort("o"), help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    var reportFile: String?
+
+    @Option(help: ArgumentHelp("Also write an SVG plot of κ per input (log scale).", valueName: "FILE.svg"))
+    var plot: String?
+
+    @Option(help: ArgumentHelp("Measure only inputs i with i mod N = I (0-based).", valueName: "I/N"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("The network gain bound L (Eq. 7) for the tightness ratio L / observed gain.", valueName: "VALUE"))
+    var bound: Double?
+
+    func run() throws {
+        let graph = try modelOptions.load(model)
+        let slice: Shard
+        do { slice = try shard.map { try Shard(parsing: $0) } ?? .all } catch { throw KappaError(error.localizedDescription) }
+        let report = try inputOptions.measure(graph, modelPath: model, bound: bound, shard: slice)
+        try emit(try report.render(format), to: reportFile)
+        if let plot { try emit(ValidationPlot.svg(report), to: plot) }
+    }
+}
+
+/// The measurement options shared by `validate` and (for its empirical gate) `check`.
+struct MeasurementOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Inputs: a folder of test_data_set_*/input_0.pb, a .pb, a folder of .npy files or a .npy.", valueName: "PATH"))
+    var inputs: String?
+
+    @Option(help: ArgumentHelp("Use N synthetic inputs, uniform in --range.", valueName: "N"))
+    var synthetic: Int?
+
+    @Option(help: ArgumentHelp("Value range of synthetic inputs.", valueName: "LO,HI"))
+    var range: String = "0,1"
+
+    @Option(help: "Seed of synthetic inputs and random perturbations.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Keep perturbed inputs inside [LO, HI].", valueName: "LO,HI"))
+    var clip: String?
+
+    @Option(name: .customLong("max-steps"), help: "DeepFool's step limit.")
+    var maxSteps: Int = 50
+
+    @Option(help: "DeepFool's overshoot.")
+    var overshoot: Float = 0.02
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("The tensor y (default: the input of a final Softmax, else the graph output).", valueName: "NAME"))
+    var outputTensor: String?
+
+    func validate() throws {
+        guard (inputs == nil) != (synthetic == nil) else { throw ValidationError("give exactly one of --inputs PATH or --synthetic N") }
+        if let synthetic, synthetic < 1 { throw ValidationError("--synthetic must be at least 1") }
+        guard maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
+        guard overshoot >= 0, overshoot.isFinite else { throw ValidationError("--overshoot must be a non-negative number") }
+    }
+
+    static func pair(_ text: String, _ option: String) throws -> ClosedRange<Float> {
+        let p = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard p.count == 2, let lo = p[0], let hi = p[1], lo.isFinite, hi.isFinite, lo <= hi else {
+            throw KappaError("\(option) '\(text)': expected LO,HI with LO ≤ HI, e.g. 0,1")
+        }
+        return lo...hi
+    }
+
+    /// Runs the measurement and builds the report (errors become one-line KappaErrors).
+    func measure(_ graph: ModelGraph, modelPath: String, bound: Double?, shard: Shard) throws -> ValidationReport {
+        do {
+            let shape = try Validation.inputShape(of: graph)
+            let set: InputSet
+            let description: String
+            if let synthetic {
+                let r = try Self.pair(range, "--range")
+                set = InputSet.synthetic(count: synthetic, range: r, seed: seed, shape: shape)
+                description = "synthetic \(synthetic), uniform in [\(r.lowerBound), \(r.upperBound)], seed \(seed)"
+            } else {
+                set = try InputSet.files(at: inputs ?? "", shape: shape)
+                description = inputs ?? ""
+            }
+            let options = ValidationOptions(
+                deepFool: DeepFoolOptions(maxSteps: maxSteps, overshoot: overshoot, clip: try clip.map { try Self.pair($0, "--clip") }),
+                seed: seed, output: outputTensor, shard: shard, bound: bound)
+            let result = try Validation.run(graph: graph, inputs: set, options: options) { done, total, row in
+                let k = row.kappaMax.map { String(format: "%.4g", $0) } ?? "–"
+                Diagnostics.progress("[\(done)/\(total)] \(row.source): κ max \(k), " +
+                                     (row.flipped ? "class \(row.label) → \(row.adversarialLabel) in \(row.steps) step(s)" : "not flipped after \(row.steps) step(s)"))
+            }
+            return ValidationReport(result: result, model: graph.model, inputsDescription: description)
+        } catch let e as ReferenceError {
+            switch e {
+            case .inputFile, .badOption: throw KappaError(e.localizedDescription)
+            default: throw KappaError("\(modelPath): \(e.localizedDescription)")
+            }
+        }
+    }
+}
+
+/// Writes `text` to `path` or, when nil, stdout.
+func emit(_ text: String, to path: String?) throws {
+    guard let path else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+        throw KappaError("cannot write '\(path)': \(error.localizedDescription)")
+    }
+}
