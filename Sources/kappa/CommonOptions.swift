@@ -43,7 +43,8 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
     var format: OutputFormat = .text
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    /// Only `-o`: `--output NAME` names the analysed tensor (DESIGN.md §1).
+    @Option(name: .customShort("o"), help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
     var output: String?
 
     /// Writes `report` to `-o FILE` or stdout.
