@@ -133,7 +133,13 @@ public struct ConstantFolder: Sendable {
             return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1,
                                             name: out, node: n.name, path: path)
         case "Gather", "Concat", "Slice", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "Abs":
-            let total = n.inputs.compactMap { constants[$0]?.count }.reduce(0, +)
+            // Bound the loops by the inputs' volumes (0 extents counted as 1): an empty
+            // tensor with huge extents must not drive an outer loop or a range array.
+            var total = 0
+            for i in n.inputs where !i.isEmpty {
+                guard let v = constants[i].flatMap({ Shapes.volume($0.dims, limit: Self.maxComputed) }) else { return nil }
+                total += v
+            }
             guard total <= Self.maxComputed else { return nil }
             return try TensorOps.generic(n, inputs: n.inputs.map { $0.isEmpty ? nil : constants[$0] }, name: out, path: path)
         default:

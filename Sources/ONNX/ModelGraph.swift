@@ -88,8 +88,12 @@ public struct ModelGraph: Sendable {
             let stuck = (0..<g.nodes.count).filter { indegree[$0] > 0 }.map { g.nodes[$0].name }
             throw .cycle(path: path, nodes: stuck)
         }
-        for o in g.outputs where producer[o.name] == nil && !defined.contains(o.name) {
-            throw .undefinedInput(path: path, node: "graph output", input: o.name)
+        var outputNames = Set<String>()
+        for o in g.outputs {
+            guard outputNames.insert(o.name).inserted else { throw .duplicateName(path: path, name: o.name, kind: "graph output") }
+            if producer[o.name] == nil && !defined.contains(o.name) {
+                throw .undefinedInput(path: path, node: "graph output", input: o.name)
+            }
         }
 
         // Input shapes: declared, overridden by --input-shape, symbolic batch → 1.
@@ -106,6 +110,9 @@ public struct ModelGraph: Sendable {
                 if let declared = vi.shape, declared.count != fixed.count {
                     throw .badInputShape(path: path, input: vi.name, reason: "rank \(fixed.count) given, the model declares rank \(declared.count) \(declared)")
                 }
+                guard Shapes.isPlausible(fixed) else {
+                    throw .badInputShape(path: path, input: vi.name, reason: "\(fixed) has a negative extent or more than \(Shapes.maxElements) elements")
+                }
                 if let declared = vi.shape {
                     for (d, f) in zip(declared, fixed) {
                         if case let .value(v) = d, v != f {
@@ -121,6 +128,10 @@ public struct ModelGraph: Sendable {
                     s[0] = .value(1)
                 }
                 let concrete = s.compactMap(\.value)
+                guard Shapes.isPlausible(concrete) else {
+                    throw .badDims(path: path, tensor: vi.name, dims: concrete.map { Int64($0) },
+                                   reason: "the declared input shape has more than \(Shapes.maxElements) elements")
+                }
                 if concrete.count == s.count {
                     shapes[vi.name] = concrete
                 } else {

@@ -224,14 +224,17 @@ struct Decoder {
             throw .unknownDataType(path: path, tensor: name, code: code)
         }
         let rawDims = Array(UnsafeBufferPointer(start: t.dims, count: t.n_dims))
-        var count = 1
+        // The volume counts 0 extents as 1, so an empty tensor cannot smuggle in
+        // absurd extents ([0, 2^62]) that overflow later shape arithmetic.
+        var count = 1, volume = 1
         for d in rawDims {
             guard d >= 0 else { throw .badDims(path: path, tensor: name, dims: rawDims, reason: "negative dimension") }
-            let (p, overflow) = count.multipliedReportingOverflow(by: Int(d))
-            guard !overflow, p <= Self.maxElements else {
+            let (v, overflow) = volume.multipliedReportingOverflow(by: max(Int(d), 1))
+            guard !overflow, v <= Self.maxElements else {
                 throw .badDims(path: path, tensor: name, dims: rawDims, reason: "more than \(Self.maxElements) elements")
             }
-            count = p
+            volume = v
+            count *= Int(d)
         }
         let dims = rawDims.map { Int($0) }
         guard let size = dtype.byteSize else {

@@ -34,7 +34,29 @@ public enum ONNXError: Error, LocalizedError, Equatable, Sendable {
     /// A `--input-shape` that names no input or whose rank does not match.
     case badInputShape(path: String, input: String, reason: String)
 
-    public var errorDescription: String? {
+    public var errorDescription: String? { Self.oneLine(message) }
+
+    /// Names come from the file: keep each to 120 characters in a message.
+    static func clip(_ name: String) -> String {
+        name.count <= 120 ? name : String(name.prefix(117)) + "..."
+    }
+
+    /// Escapes control characters (newlines, terminal escapes) that a crafted file can put
+    /// into names, so every message stays one printable line.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for u in text.unicodeScalars {
+            if u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+                out += "\\u{" + String(u.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    private var message: String {
         switch self {
         case let .unreadable(path, reason):
             return "\(path): cannot read: \(reason)"
@@ -45,28 +67,28 @@ public enum ONNXError: Error, LocalizedError, Equatable, Sendable {
         case let .noGraph(path):
             return "\(path): the model has no graph (ModelProto.graph is missing)"
         case let .unknownDataType(path, tensor, code):
-            return "\(path): tensor '\(tensor)': unknown or unsupported data type \(code)"
+            return "\(path): tensor '\(Self.clip(tensor))': unknown or unsupported data type \(code)"
         case let .badDims(path, tensor, dims, reason):
-            return "\(path): tensor '\(tensor)': invalid dims \(dims): \(reason)"
+            return "\(path): tensor '\(Self.clip(tensor))': invalid dims \(dims): \(reason)"
         case let .dataSizeMismatch(path, tensor, expected, actual, field):
-            return "\(path): tensor '\(tensor)': \(field) holds \(actual) but its dims and type need \(expected)"
+            return "\(path): tensor '\(Self.clip(tensor))': \(field) holds \(actual) but its dims and type need \(expected)"
         case let .externalData(path, tensor, reason):
-            return "\(path): tensor '\(tensor)': external data: \(reason)"
+            return "\(path): tensor '\(Self.clip(tensor))': external data: \(reason)"
         case let .duplicateName(path, name, kind):
-            return "\(path): duplicate \(kind) name '\(name)'"
+            return "\(path): duplicate \(kind) name '\(Self.clip(name))'"
         case let .undefinedInput(path, node, input):
-            return "\(path): node '\(node)': input '\(input)' is not defined by any graph input, initializer or earlier node"
+            return "\(path): node '\(Self.clip(node))': input '\(Self.clip(input))' is not defined by any graph input, initializer or earlier node"
         case let .cycle(path, nodes):
-            let shown = nodes.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            let shown = nodes.prefix(5).map { "'\(Self.clip($0))'" }.joined(separator: ", ")
             return "\(path): the graph has a cycle through nodes \(shown)\(nodes.count > 5 ? ", ..." : "")"
         case let .badAttribute(path, node, attribute, reason):
-            return "\(path): node '\(node)': attribute '\(attribute)': \(reason)"
+            return "\(path): node '\(Self.clip(node))': attribute '\(Self.clip(attribute))': \(reason)"
         case let .badNode(path, node, reason):
-            return "\(path): node '\(node)': \(reason)"
+            return "\(path): node '\(Self.clip(node))': \(reason)"
         case let .constantTooLarge(path, node, elements):
-            return "\(path): node '\(node)': constant of \(elements) elements exceeds the folding limit of \(ConstantFolder.maxElements)"
+            return "\(path): node '\(Self.clip(node))': constant of \(elements) elements exceeds the folding limit of \(ConstantFolder.maxElements)"
         case let .badInputShape(path, input, reason):
-            return "\(path): --input-shape '\(input)': \(reason)"
+            return "\(path): --input-shape '\(Self.clip(input))': \(reason)"
         }
     }
 }

@@ -31,6 +31,9 @@ struct ShapeInference: Sendable {
         var allKnown = true
         for o in n.outputs where !o.isEmpty {
             if let c = constants[o] {
+                guard Shapes.isPlausible(c.dims) else {
+                    throw .badNode(path: path, node: n.name, reason: "constant output '\(o)' has an invalid shape \(c.dims)")
+                }
                 shapes[o] = c.dims
                 dtypes[o] = c.dataType
             } else {
@@ -43,15 +46,24 @@ struct ShapeInference: Sendable {
         if let t = n.input(0).flatMap({ dtypes[$0] }) {
             for o in n.outputs where !o.isEmpty { dtypes[o] = t }
         }
-        func set(_ s: [Int], _ i: Int = 0) {
+        func fail(_ reason: String) -> ONNXError { .badNode(path: path, node: n.name, reason: reason) }
+        func set(_ s: [Int], _ i: Int = 0) throws(ONNXError) {
+            guard Shapes.isPlausible(s) else {
+                throw fail("inferred output shape \(s) has a negative extent or more than \(Shapes.maxElements) elements")
+            }
             if i < n.outputs.count, !n.outputs[i].isEmpty { shapes[n.outputs[i]] = s }
         }
-        func fail(_ reason: String) -> ONNXError { .badNode(path: path, node: n.name, reason: reason) }
+        /// Sum of extents with overflow reported as an error.
+        func add(_ a: Int, _ b: Int) throws(ONNXError) -> Int {
+            let (v, o) = a.addingReportingOverflow(b)
+            if o { throw fail("shape arithmetic overflows: \(a) + \(b)") }
+            return v
+        }
         let op = n.opType
         switch op {
         case _ where Self.elementwiseUnary.contains(op):
-            set(x)
-            if op == "Dropout", n.outputs.count > 1 { set(x, 1) }
+            try set(x)
+            if op == "Dropout", n.outputs.count > 1 { try set(x, 1) }
             if op == "BatchNormalization" || op == "LayerNormalization" {
                 // extra training-mode outputs are not shaped
             }
@@ -62,7 +74,7 @@ struct ShapeInference: Sendable {
                 s = b
             }
             if ins.dropFirst().contains(where: { $0 == nil }) && n.inputs.dropFirst().contains(where: { !$0.isEmpty }) { return }
-            set(s)
+            try set(s)
         case "Conv", "ConvTranspose":
             guard ins.count >= 2, let w = ins[1] else { return }
             guard x.count >= 3, w.count == x.count else { throw fail("input \(x) and weight \(w) ranks do not match") }
@@ -78,13 +90,13 @@ struct ShapeInference: Sendable {
                     throw fail("input has \(x[1]) channels but weight \(w) with group \(group) expects \(w[1] * group)")
                 }
                 let geo = try WindowGeometry.resolve(node: n, input: spatial, kernel: kernel, path: path)
-                set([x[0], w[0]] + geo.output)
+                try set([x[0], w[0]] + geo.output)
             } else {
                 guard x[1] == w[0], w[0] % group == 0 else {
                     throw fail("input has \(x[1]) channels but ConvTranspose weight \(w) expects \(w[0])")
                 }
                 let geo = try WindowGeometry.resolveTranspose(node: n, input: spatial, kernel: kernel, path: path)
-                set([x[0], w[1] * group] + geo.output)
+                try set([x[0], w[1] * group] + geo.output)
             }
         case "MaxPool", "AveragePool", "LpPool":
             guard x.count >= 3, let k = n.ints("kernel_shape") else {
@@ -92,18 +104,18 @@ struct ShapeInference: Sendable {
             }
             let geo = try WindowGeometry.resolve(node: n, input: Array(x[2...]), kernel: k,
                                                  ceilMode: n.int("ceil_mode") == 1, path: path)
-            set([x[0], x[1]] + geo.output)
-            if n.outputs.count > 1 { set([x[0], x[1]] + geo.output, 1) }
+            try set([x[0], x[1]] + geo.output)
+            if n.outputs.count > 1 { try set([x[0], x[1]] + geo.output, 1) }
         case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
             guard x.count >= 3 else { throw fail("input rank \(x.count) < 3") }
-            set([x[0], x[1]] + Array(repeating: 1, count: x.count - 2))
+            try set([x[0], x[1]] + Array(repeating: 1, count: x.count - 2))
         case "Gemm":
             guard ins.count >= 2, let b = ins[1], x.count == 2, b.count == 2 else { return }
             let ta = n.int("transA") == 1, tb = n.int("transB") == 1
             let (m, k1) = ta ? (x[1], x[0]) : (x[0], x[1])
             let (k2, nn) = tb ? (b[1], b[0]) : (b[0], b[1])
             guard k1 == k2 else { throw fail("Gemm inner dimensions differ: A \(x) and B \(b) (transA \(ta), transB \(tb))") }
-            set([m, nn])
+            try set([m, nn])
         case "MatMul":
             guard ins.count >= 2, let b = ins[1] else { return }
             let a2 = x.count == 1 ? [1] + x : x
@@ -117,33 +129,33 @@ struct ShapeInference: Sendable {
             var s = batch + [a2[a2.count - 2], b2[b2.count - 1]]
             if x.count == 1 { s.remove(at: s.count - 2) }
             if b.count == 1 { s.removeLast() }
-            set(s)
+            try set(s)
         case "Flatten":
             guard let a = Shapes.axis(n.int("axis") ?? 1, rank: x.count + 1) else { throw fail("axis out of range") }
-            set([x[..<a].reduce(1, *), x[a...].reduce(1, *)])
+            try set([x[..<a].reduce(1, *), x[a...].reduce(1, *)])
         case "Reshape":
             guard let t = n.input(1).flatMap({ constants[$0] }) else { return }
             guard let s = Shapes.reshape(x, to: t.int64s().map { Int($0) }, allowZero: n.int("allowzero") == 1) else {
                 throw fail("cannot reshape \(x) to \(t.int64s())")
             }
-            set(s)
+            try set(s)
         case "Transpose":
             let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
             guard perm.count == x.count, Set(perm) == Set(0..<x.count) else { throw fail("perm \(perm) does not fit rank \(x.count)") }
-            set(perm.map { x[$0] })
+            try set(perm.map { x[$0] })
         case "Squeeze":
             let axes = n.ints("axes") ?? n.input(1).flatMap { constants[$0] }?.int64s().map { Int($0) }
             let drop = Set((axes ?? (0..<x.count).filter { x[$0] == 1 }).compactMap { Shapes.axis($0, rank: x.count) })
             if let bad = drop.sorted().first(where: { x[$0] != 1 }) {
                 throw fail("cannot squeeze axis \(bad) of extent \(x[bad]) in \(x)")
             }
-            set(x.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
+            try set(x.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
         case "Unsqueeze":
             guard let axes = n.ints("axes") ?? n.input(1).flatMap({ constants[$0] })?.int64s().map({ Int($0) }) else { return }
             let r = x.count + axes.count
             let ins = Set(axes.compactMap { Shapes.axis($0, rank: r) })
             var it = x.makeIterator()
-            set((0..<r).map { ins.contains($0) ? 1 : (it.next() ?? 1) })
+            try set((0..<r).map { ins.contains($0) ? 1 : (it.next() ?? 1) })
         case "Concat":
             guard let axis = n.int("axis"), let a = Shapes.axis(axis, rank: x.count) else {
                 throw .badAttribute(path: path, node: n.name, attribute: "axis", reason: "missing or out of range")
@@ -152,10 +164,10 @@ struct ShapeInference: Sendable {
             s[a] = 0
             for case let t? in ins {
                 guard t.count == x.count else { throw fail("cannot concatenate \(x) and \(t)") }
-                s[a] += t[a]
+                s[a] = try add(s[a], t[a])
             }
             if ins.contains(where: { $0 == nil }) { return }
-            set(s)
+            try set(s)
         case "Split":
             guard let a = Shapes.axis(n.int("axis") ?? 0, rank: x.count) else { throw fail("axis out of range") }
             let parts = n.ints("split") ?? n.input(1).flatMap { constants[$0] }?.int64s().map { Int($0) }
@@ -164,11 +176,12 @@ struct ShapeInference: Sendable {
                 let chunk = (x[a] + k - 1) / max(k, 1)
                 return (0..<k).map { i in max(0, min(chunk, x[a] - i * chunk)) }
             }()
-            guard sizes.count == k, sizes.reduce(0, +) == x[a] else { throw fail("split sizes \(sizes) do not sum to \(x[a])") }
+            guard sizes.count == k, sizes.allSatisfy({ $0 >= 0 && $0 <= x[a] }),
+                  sizes.reduce(0, +) == x[a] else { throw fail("split sizes \(sizes) do not sum to \(x[a])") }
             for (i, sz) in sizes.enumerated() {
                 var s = x
                 s[a] = sz
-                set(s, i)
+                try set(s, i)
             }
         case "Pad":
             let pads = n.ints("pads") ?? n.input(1).flatMap { constants[$0] }?.int64s().map { Int($0) }
@@ -183,7 +196,8 @@ struct ShapeInference: Sendable {
                 p = full
             }
             guard p.count == 2 * x.count else { throw fail("pads \(p) do not fit rank \(x.count)") }
-            set((0..<x.count).map { x[$0] + p[$0] + p[$0 + x.count] })
+            guard p.allSatisfy({ abs($0) <= Shapes.maxElements }) else { throw fail("pads \(p) are out of range") }
+            try set((0..<x.count).map { x[$0] + p[$0] + p[$0 + x.count] })
         case "Slice":
             var starts: [Int], ends: [Int], axes: [Int], steps: [Int]
             if let s = n.ints("starts"), let e = n.ints("ends") {
@@ -202,33 +216,44 @@ struct ShapeInference: Sendable {
             for k in 0..<starts.count {
                 guard let a = Shapes.axis(axes[k], rank: x.count) else { throw fail("axis \(axes[k]) out of range") }
                 guard steps[k] != 0 else { throw fail("slice step 0") }
-                s[a] = Shapes.sliceRange(start: starts[k], end: ends[k], step: steps[k], dim: x[a]).count
+                s[a] = Shapes.sliceCount(start: starts[k], end: ends[k], step: steps[k], dim: x[a])
             }
-            set(s)
+            try set(s)
         case "Gather":
             guard ins.count >= 2, let idx = ins[1], let a = Shapes.axis(n.int("axis") ?? 0, rank: x.count) else { return }
-            set(Array(x[..<a]) + idx + Array(x[(a + 1)...]))
+            try set(Array(x[..<a]) + idx + Array(x[(a + 1)...]))
         case "Resize", "Upsample":
+            func scaled(_ x: [Int], _ scales: [Double]) throws(ONNXError) -> [Int] {
+                var out: [Int] = []
+                for (d, f) in zip(x, scales) {
+                    let v = (Double(d) * f).rounded(.down)
+                    guard v.isFinite, v >= 0, v <= Double(Shapes.maxElements) else {
+                        throw fail("scale \(f) on extent \(d) gives no valid output extent")
+                    }
+                    out.append(Int(v))
+                }
+                return out
+            }
             // scales (input 2 for Resize ≥ 11, input 1 for Upsample/Resize-10) or sizes (input 3).
             if let sizes = n.input(3).flatMap({ constants[$0] }), sizes.count == x.count {
-                set(sizes.int64s().map { Int($0) })
+                try set(sizes.int64s().map { Int($0) })
             } else if let sc = (op == "Upsample" || n.inputs.count == 2 ? n.input(1) : n.input(2)).flatMap({ constants[$0] }) ?? nil,
                       sc.count == x.count {
-                set(zip(x, sc.doubles()).map { Int((Double($0) * $1).rounded(.down)) })
+                try set(scaled(x, sc.doubles()))
             } else if let sc = n.floats("scales"), sc.count == x.count {
-                set(zip(x, sc).map { Int((Double($0) * Double($1)).rounded(.down)) })
+                try set(scaled(x, sc.map(Double.init)))
             }
         case "ReduceMax", "ReduceMean", "ReduceSum", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp", "ArgMax", "ArgMin":
             let keep = (n.int("keepdims") ?? 1) == 1
             var axes = n.ints("axes") ?? n.input(1).flatMap { constants[$0] }?.int64s().map { Int($0) }
             if op == "ArgMax" || op == "ArgMin" { axes = [n.int("axis") ?? 0] }
             let all = axes == nil || axes?.isEmpty == true
-            if all && n.int("noop_with_empty_axes") == 1 { set(x); return }
+            if all && n.int("noop_with_empty_axes") == 1 { try set(x); return }
             let red = Set(all ? Array(0..<x.count) : (axes ?? []).compactMap { Shapes.axis($0, rank: x.count) })
-            set(keep ? x.enumerated().map { red.contains($0.offset) ? 1 : $0.element }
+            try set(keep ? x.enumerated().map { red.contains($0.offset) ? 1 : $0.element }
                      : x.enumerated().filter { !red.contains($0.offset) }.map(\.element))
         case "Shape":
-            set([x.count])
+            try set([x.count])
         case "Expand", "Tile":
             return
         default:

@@ -1,5 +1,46 @@
 /// Shape arithmetic shared by constant folding and shape inference.
+///
+/// Shapes come from untrusted files, so every product and sum here is overflow-checked.
+/// Invariant kept by shape inference: every shape in `ModelGraph.shapes` is `plausible`,
+/// i.e. no negative extent and a volume (product with 0 counted as 1) of at most
+/// `maxElements`; then any product of a subset of its extents fits in an Int.
 public enum Shapes {
+    /// Largest volume (product of extents, 0 counted as 1) shape inference accepts.
+    public static let maxElements = 1 << 40
+
+    /// Product of the extents with 0 counted as 1; nil when an extent is negative or the
+    /// product exceeds `limit` (so it can never overflow).
+    public static func volume(_ shape: [Int], limit: Int = maxElements) -> Int? {
+        var v = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, o) = v.multipliedReportingOverflow(by: max(d, 1))
+            guard !o, p <= limit else { return nil }
+            v = p
+        }
+        return v
+    }
+
+    /// Whether shape inference may hold `shape` (see the type's invariant).
+    public static func isPlausible(_ shape: [Int]) -> Bool { volume(shape) != nil }
+
+    /// Number of indices ONNX Slice selects on one axis (the count of `sliceRange`,
+    /// computed without materialising it).
+    public static func sliceCount(start: Int, end: Int, step: Int, dim: Int) -> Int {
+        guard step != 0, dim >= 0 else { return 0 }
+        var s = start < 0 ? start + dim : start
+        var e = end < 0 ? end + dim : end
+        if step > 0 {
+            s = min(max(s, 0), dim)
+            e = min(max(e, 0), dim)
+            guard e > s else { return 0 }
+            return 1 + Int(UInt(e - s - 1) / step.magnitude)
+        }
+        s = min(max(s, -1), dim - 1)
+        e = min(max(e, -1), dim - 1)
+        guard s > e else { return 0 }
+        return 1 + Int(UInt(s - e - 1) / step.magnitude)
+    }
     /// Numpy-style broadcast of two shapes; nil when they are incompatible.
     public static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
         let r = max(a.count, b.count)
@@ -40,6 +81,7 @@ public enum Shapes {
 
     /// Resolves a Reshape target (0 copies a dim unless `allowZero`, one -1 is inferred).
     public static func reshape(_ input: [Int], to target: [Int], allowZero: Bool = false) -> [Int]? {
+        guard let total = checkedProduct(input) else { return nil }
         var out = target
         var inferred: Int?
         for i in 0..<out.count {
@@ -53,13 +95,25 @@ public enum Shapes {
                 return nil
             }
         }
-        let total = input.reduce(1, *)
         if let k = inferred {
-            let rest = out.enumerated().filter { $0.offset != k }.reduce(1) { $0 * $1.element }
-            guard rest > 0, total % rest == 0 else { return nil }
+            guard let rest = checkedProduct(out.enumerated().filter { $0.offset != k }.map(\.element)),
+                  rest > 0, total % rest == 0 else { return nil }
             out[k] = total / rest
         }
-        return out.reduce(1, *) == total ? out : nil
+        guard let product = checkedProduct(out), product == total else { return nil }
+        // With zero-sized tensors the products match whatever the other extents are.
+        return isPlausible(out) ? out : nil
+    }
+
+    /// Product of non-negative extents; nil on overflow.
+    public static func checkedProduct(_ shape: [Int]) -> Int? {
+        var v = 1
+        for d in shape {
+            let (p, o) = v.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            v = p
+        }
+        return v
     }
 
     /// Slice bounds per ONNX Slice semantics (clamped), for one axis of extent `dim`.

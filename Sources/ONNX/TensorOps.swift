@@ -89,9 +89,10 @@ enum TensorOps {
             guard let dims = Shapes.broadcast(x.dims, b.dims) else {
                 throw .badNode(path: path, node: n.name, reason: "cannot broadcast \(x.dims) with \(b.dims)")
             }
+            // Broadcasting can multiply sizes ([n, 1] + [1, n]); refuse to fold huge results.
+            guard let count = Shapes.checkedProduct(dims), count <= ConstantFolder.maxComputed else { return nil }
             let sa = Shapes.broadcastStrides(x.dims, to: dims), sb = Shapes.broadcastStrides(b.dims, to: dims)
             let outStrides = Shapes.strides(dims)
-            let count = dims.reduce(1, *)
             let av = x.doubles(), bv = b.doubles()
             var out = [Double](repeating: 0, count: count)
             for i in 0..<count {
@@ -143,6 +144,9 @@ enum TensorOps {
             let extent = x.dims[ax]
             let outer = x.dims[..<ax].reduce(1, *)
             let inner = x.dims[(ax + 1)...].reduce(1, *)
+            guard let outCount = Shapes.checkedProduct([outer, idx.count, inner]), outCount <= ConstantFolder.maxComputed else {
+                return nil
+            }
             let ids = try idx.int64s().map { v throws(ONNXError) -> Int in
                 let i = v < 0 ? Int(v) + extent : Int(v)
                 guard i >= 0 && i < extent else {

@@ -15,6 +15,11 @@ public struct WindowGeometry: Equatable, Sendable {
 
     public var rank: Int { input.count }
 
+    /// Largest stride, dilation, pad, kernel extent or output_padding accepted from a file
+    /// (2^20; real models use single digits). Together with the `Shapes` invariant this
+    /// keeps every window computation far from Int overflow.
+    public static let maxAttribute = 1 << 20
+
     /// Resolves a Conv/pool node. `kernel` comes from the weight (conv) or
     /// `kernel_shape` (pool). `ceilMode` applies to pools only.
     public static func resolve(node: Node, input: [Int], kernel: [Int], ceilMode: Bool = false,
@@ -26,12 +31,15 @@ public struct WindowGeometry: Equatable, Sendable {
                 throw .badAttribute(path: path, node: node.name, attribute: key,
                                     reason: "has \(v.count) values for \(r) spatial axes")
             }
-            guard v.allSatisfy({ $0 >= 1 }) else {
-                throw .badAttribute(path: path, node: node.name, attribute: key, reason: "values must be ≥ 1, got \(v)")
+            guard v.allSatisfy({ $0 >= 1 && $0 <= maxAttribute }) else {
+                throw .badAttribute(path: path, node: node.name, attribute: key, reason: "values must be in 1...\(maxAttribute), got \(v)")
             }
             return v
         }
-        guard kernel.count == r, kernel.allSatisfy({ $0 >= 1 }) else {
+        guard input.count == r, input.allSatisfy({ $0 >= 0 && $0 <= Shapes.maxElements }) else {
+            throw .badNode(path: path, node: node.name, reason: "input extent \(input) is out of range")
+        }
+        guard kernel.count == r, kernel.allSatisfy({ $0 >= 1 && $0 <= Shapes.maxElements }) else {
             throw .badNode(path: path, node: node.name, reason: "kernel \(kernel) does not fit a \(r)-D input")
         }
         let strides = try list("strides", 1)
@@ -52,7 +60,7 @@ public struct WindowGeometry: Equatable, Sendable {
                 out[i] = input[i] >= ext ? (input[i] - ext) / strides[i] + 1 : 0
             case "NOTSET", "":
                 if let pads = node.ints("pads") {
-                    guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 }) else {
+                    guard pads.count == 2 * r, pads.allSatisfy({ $0 >= 0 && $0 <= maxAttribute }) else {
                         throw .badAttribute(path: path, node: node.name, attribute: "pads",
                                             reason: "expected \(2 * r) non-negative values, got \(pads)")
                     }
@@ -89,9 +97,19 @@ public struct WindowGeometry: Equatable, Sendable {
         let strides = node.ints("strides") ?? Array(repeating: 1, count: r)
         let dilations = node.ints("dilations") ?? Array(repeating: 1, count: r)
         let outPad = node.ints("output_padding") ?? Array(repeating: 0, count: r)
+        let inRange = { (v: Int, lo: Int) in v >= lo && v <= maxAttribute }
         guard strides.count == r, dilations.count == r, outPad.count == r, kernel.count == r,
-              strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }) else {
-            throw .badNode(path: path, node: node.name, reason: "strides/dilations/output_padding do not fit a \(r)-D input")
+              strides.allSatisfy({ inRange($0, 1) }), dilations.allSatisfy({ inRange($0, 1) }),
+              outPad.allSatisfy({ inRange($0, 0) }),
+              kernel.allSatisfy({ $0 >= 1 && $0 <= Shapes.maxElements }),
+              input.allSatisfy({ $0 >= 0 && $0 <= Shapes.maxElements }) else {
+            throw .badNode(path: path, node: node.name, reason: "strides/dilations/output_padding do not fit a \(r)-D input or are out of range")
+        }
+        if let pads = node.ints("pads"), !pads.allSatisfy({ inRange($0, 0) }) {
+            throw .badAttribute(path: path, node: node.name, attribute: "pads", reason: "values must be in 0...\(maxAttribute), got \(pads)")
+        }
+        if let os = node.ints("output_shape"), !os.allSatisfy({ $0 >= 1 && $0 <= Shapes.maxElements }) {
+            throw .badAttribute(path: path, node: node.name, attribute: "output_shape", reason: "values out of range: \(os)")
         }
         var pb = Array(repeating: 0, count: r), pe = Array(repeating: 0, count: r)
         var out = Array(repeating: 0, count: r)

@@ -36,6 +36,31 @@ enum WireScan {
         }
     }
 
+    /// Wire types allowed for the fields of the messages the scan walks (onnx.proto):
+    /// 0 varint, 2 length-delimited, 5 fixed32. Repeated scalars may be packed (2).
+    /// Unknown fields are skipped as protobuf requires; nil means "not checked".
+    private static func allowedWireTypes(of kind: Kind, field: UInt64) -> (name: String, types: Set<UInt64>)? {
+        switch (kind, field) {
+        case (.model, 1): return ("ModelProto.ir_version", [0])
+        case (.model, 5): return ("ModelProto.model_version", [0])
+        case (.model, 2), (.model, 3), (.model, 4), (.model, 6), (.model, 7), (.model, 8), (.model, 14), (.model, 20), (.model, 25):
+            return ("ModelProto field \(field)", [2])
+        case (.graph, 1), (.graph, 2), (.graph, 5), (.graph, 10), (.graph, 11), (.graph, 12), (.graph, 13), (.graph, 14), (.graph, 15), (.graph, 16):
+            return ("GraphProto field \(field)", [2])
+        case (.node, 1), (.node, 2), (.node, 3), (.node, 4), (.node, 5), (.node, 6), (.node, 7), (.node, 8), (.node, 9):
+            return ("NodeProto field \(field)", [2])
+        case (.attribute, 2): return ("AttributeProto.f", [5])
+        case (.attribute, 3): return ("AttributeProto.i", [0])
+        case (.attribute, 20): return ("AttributeProto.type", [0])
+        case (.attribute, 7): return ("AttributeProto.floats", [5, 2])
+        case (.attribute, 8): return ("AttributeProto.ints", [0, 2])
+        case (.attribute, 1), (.attribute, 4), (.attribute, 5), (.attribute, 6), (.attribute, 9), (.attribute, 10), (.attribute, 11),
+             (.attribute, 13), (.attribute, 14), (.attribute, 15), (.attribute, 21), (.attribute, 22), (.attribute, 23):
+            return ("AttributeProto field \(field)", [2])
+        default: return nil
+        }
+    }
+
     /// Throws a reason string (the caller adds the path) or the nesting depth reached.
     enum Failure: Error {
         case malformed(String)
@@ -73,6 +98,9 @@ enum WireScan {
             guard field != 0 else { throw .malformed("field number 0 at byte \(fieldStart)") }
             if top.kind == .tensor && (field == Skeleton.offsetField || field == Skeleton.lengthField) {
                 throw .malformed("field \(field) at byte \(fieldStart) is reserved for Kappa's loader and never valid in a file")
+            }
+            if let expected = allowedWireTypes(of: top.kind, field: field), !expected.types.contains(tag & 7) {
+                throw .malformed("\(expected.name) at byte \(fieldStart) has wire type \(tag & 7), expected \(expected.types.sorted().map(String.init).joined(separator: " or "))")
             }
             switch tag & 7 {
             case 0:
