@@ -1,0 +1,62 @@
+// Thin CBLAS wrappers (OpenBLAS); the only place Linalg calls cblas_* directly.
+import CBLAS
+
+/// Thin CBLAS wrappers (row-major).
+///
+/// Dimensions are `Int` on the Swift side and the 32-bit `blasint` of the installed OpenBLAS
+/// on the C side; they are converted with clamping, so a dimension beyond `Int32.max` can never
+/// make BLAS read past a buffer, only compute on a prefix. Callers that take sizes from a model
+/// (``SpectralNorm``, ``ConvOperator``) validate them first and throw ``LinalgError/invalidShape(_:)``.
+/// The caller owns every buffer; none is retained.
+public enum BLAS {
+    /// The largest dimension or leading dimension handed to BLAS/LAPACK (32-bit integers).
+    public static let maxDimension = Int(Int32.max)
+
+    @inline(__always) static func int(_ n: Int) -> blasint { blasint(clamping: n) }
+    @inline(__always) static func op(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+    /// C = alpha·op(A)·op(B) + beta·C, row-major, float32.
+    ///
+    /// op(A) is m × k, op(B) is k × n, C is m × n; `lda`, `ldb`, `ldc` are the row strides of
+    /// the stored (untransposed) arrays. `cblas_sgemm` (BLAS level 3).
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, op(transA), op(transB), int(m), int(n), int(k), alpha,
+                    a, int(lda), b, int(ldb), beta, c, int(ldc))
+    }
+
+    /// C = alpha·op(A)·op(B) + beta·C, row-major, float64 (`cblas_dgemm`); layout as ``sgemm``.
+    public static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, op(transA), op(transB), int(m), int(n), int(k), alpha,
+                    a, int(lda), b, int(ldb), beta, c, int(ldc))
+    }
+
+    /// y = alpha·op(A)·x + beta·y with A an m × n row-major float32 matrix (`cblas_sgemv`):
+    /// x has n entries (m if `trans`), y has m (n if `trans`); unit strides.
+    public static func sgemv(trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                             x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemv(CblasRowMajor, op(trans), int(m), int(n), alpha, a, int(lda), x, 1, beta, y, 1)
+    }
+
+    /// y = alpha·op(A)·x + beta·y, float64 (`cblas_dgemv`); layout as ``sgemv``.
+    public static func dgemv(trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+                             x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemv(CblasRowMajor, op(trans), int(m), int(n), alpha, a, int(lda), x, 1, beta, y, 1)
+    }
+
+    /// The number of OpenBLAS worker threads for all later calls (`openblas_set_num_threads`);
+    /// values below 1 are raised to 1.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(clamping: max(1, n)))
+    }
+
+    /// The number of OpenBLAS worker threads currently configured (`openblas_get_num_threads`).
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

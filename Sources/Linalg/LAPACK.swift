@@ -1,0 +1,86 @@
+// LAPACKE wrappers: every `info ≠ 0` becomes LinalgError.lapack at this boundary.
+import CLAPACKE
+
+/// The LAPACK calls Linalg needs. Buffers are owned by the callers (Swift arrays); nothing is retained.
+/// `lapack_int` of the installed LAPACKE (a macro, so not imported): 32-bit (no LAPACK_ILP64).
+typealias LapackInt = Int32
+
+enum LAPACK {
+    @inline(__always) static func char(_ c: Unicode.Scalar) -> CChar { CChar(bitPattern: UInt8(ascii: c)) }
+
+    /// All singular values of the row-major m × n matrix `a` (destroyed), descending:
+    /// `LAPACKE_dgesdd` with jobz = 'N' (divide and conquer; Demmel–Kahan bidiagonal QR for the values).
+    /// Called as the column-major n × m matrix Aᵀ (same singular values): LAPACKE's row-major
+    /// wrapper rejects LDU = LDVT = 1 for jobz = 'N', the column-major path calls Fortran directly.
+    static func singularValues(_ a: inout [Double], rows m: Int, cols n: Int) throws(LinalgError) -> [Double] {
+        let p = min(m, n)
+        guard p > 0 else { return [] }
+        var s = [Double](repeating: 0, count: p)
+        var dummy = [Double](repeating: 0, count: 1)
+        let info = a.withUnsafeMutableBufferPointer { ab in
+            s.withUnsafeMutableBufferPointer { sb in
+                dummy.withUnsafeMutableBufferPointer { d in
+                    LAPACKE_dgesdd(LAPACK_COL_MAJOR, char("N"), LapackInt(n), LapackInt(m), ab.baseAddress,
+                                   LapackInt(n), sb.baseAddress, d.baseAddress, 1, d.baseAddress, 1)
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dgesdd", info: Int32(info)) }
+        return s
+    }
+
+    /// The largest eigenvalue of the symmetric p × p matrix `g` (upper triangle, row-major; destroyed):
+    /// `LAPACKE_dsyevr` with range 'I', il = iu = p (MRRR after Householder tridiagonalization).
+    static func largestEigenvalue(_ g: inout [Double], order p: Int) throws(LinalgError) -> Double {
+        guard p > 0 else { return 0 }
+        var found: LapackInt = 0
+        var w = [Double](repeating: 0, count: p)
+        var z = [Double](repeating: 0, count: 1)
+        var support = [LapackInt](repeating: 0, count: 2)
+        let info = g.withUnsafeMutableBufferPointer { gb in
+            w.withUnsafeMutableBufferPointer { wb in
+                z.withUnsafeMutableBufferPointer { zb in
+                    support.withUnsafeMutableBufferPointer { sb in
+                        LAPACKE_dsyevr(LAPACK_ROW_MAJOR, char("N"), char("I"), char("U"), LapackInt(p), gb.baseAddress,
+                                       LapackInt(p), 0, 0, LapackInt(p), LapackInt(p), 0, &found,
+                                       wb.baseAddress, zb.baseAddress, 1, sb.baseAddress)
+                    }
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dsyevr", info: Int32(info)) }
+        guard found == 1 else { throw .lapack(routine: "dsyevr", info: Int32(-1000 - found)) }
+        return w[0]
+    }
+
+    /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
+    /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
+    /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first
+    /// row of Pᵀ in B = Q·Σ·Pᵀ).
+    static func bidiagonalSVD(d: [Double], e: [Double], rightVector: Bool) throws(LinalgError) -> (values: [Double], right: [Double]) {
+        let k = d.count
+        guard k > 0 else { return ([], []) }
+        var dd = d
+        var ee = e + [Double](repeating: 0, count: max(1, k) - e.count)
+        let ncvt = rightVector ? k : 0
+        var vt = [Double](repeating: 0, count: rightVector ? k * k : 1)
+        if rightVector { for i in 0..<k { vt[i * k + i] = 1 } }
+        var dummy = [Double](repeating: 0, count: 1)
+        let info = dd.withUnsafeMutableBufferPointer { db in
+            ee.withUnsafeMutableBufferPointer { eb in
+                vt.withUnsafeMutableBufferPointer { vb in
+                    dummy.withUnsafeMutableBufferPointer { u in
+                        // Column-major: LDVT = k (or 1 without vectors), LDU = LDC = 1 (no U, no C).
+                        LAPACKE_dbdsqr(LAPACK_COL_MAJOR, char("U"), LapackInt(k), LapackInt(ncvt), 0, 0,
+                                       db.baseAddress, eb.baseAddress, vb.baseAddress, LapackInt(max(1, ncvt)),
+                                       u.baseAddress, 1, u.baseAddress, 1)
+                    }
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dbdsqr", info: Int32(info)) }
+        // Column-major Pᵀ: row 0 is vt[0 + i·k].
+        let right = rightVector ? (0..<k).map { vt[$0 * k] } : []
+        return (dd, right)
+    }
+}

@@ -1,1 +1,0 @@
-// The Linalg module; see DESIGN.md §2.
