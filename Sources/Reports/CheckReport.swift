@@ -112,7 +112,7 @@ public struct CheckReport: Codable, Sendable {
                 s += "\(verdict)  \(e.model.path): κ = \(Fmt.gain(e.precision.kappa)), \(Fmt.digits(e.precision.digits.value)) digits, "
                     + "\(e.precision.bits.map { "\($0) bits" } ?? "unbounded") (budget \(maxBits))\n"
             }
-            for e in errors { s += "\(paint("ERROR", "31")) \(e.path): \(e.error)\n" }
+            for e in errors { s += "\(paint("ERROR", "31")) \(e.error)\n" }
             for f in findings { s += "\(f.severity.rawValue): [\(f.rule)] \(f.file.map { "\($0): " } ?? "")\(f.message)\n" }
             s += "\(passed ? "passed" : "failed"): \(models.filter(\.passed).count) of \(models.count + errors.count) model(s) within \(maxBits) bits (\(bound.rawValue), \(norm))\n"
             return s
