@@ -24,6 +24,11 @@ public final class ConvOperator: @unchecked Sendable {
     /// Column tile width (windows per sgemm call).
     private let tile: Int
 
+    /// ‖W‖_F of the weight tensor (float64 accumulation).
+    public var weightFrobenius: Double {
+        Frobenius.norm(UnsafeBufferPointer(start: weight, count: geometry.weightCount))
+    }
+
     /// Validates the geometry (``ConvGeometry/validate()``) and `weight.count == geometry.weightCount`.
     public init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>) throws(LinalgError) {
         try geometry.validate()

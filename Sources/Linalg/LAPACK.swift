@@ -56,24 +56,30 @@ enum LAPACK {
     /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
     /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
     /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first
-    /// row of Pᵀ in B = Q·Σ·Pᵀ).
-    static func bidiagonalSVD(d: [Double], e: [Double], rightVector: Bool) throws(LinalgError) -> (values: [Double], right: [Double]) {
+    /// row of Pᵀ in B = Q·Σ·Pᵀ); with `leftVector` the left one (first column of Q).
+    static func bidiagonalSVD(d: [Double], e: [Double], rightVector: Bool,
+                              leftVector: Bool = false) throws(LinalgError) -> (values: [Double], right: [Double], left: [Double]) {
         let k = d.count
-        guard k > 0 else { return ([], []) }
+        guard k > 0 else { return ([], [], []) }
         var dd = d
         var ee = e + [Double](repeating: 0, count: max(1, k) - e.count)
         let ncvt = rightVector ? k : 0
         var vt = [Double](repeating: 0, count: rightVector ? k * k : 1)
         if rightVector { for i in 0..<k { vt[i * k + i] = 1 } }
+        let nru = leftVector ? k : 0
+        var uu = [Double](repeating: 0, count: leftVector ? k * k : 1)
+        if leftVector { for i in 0..<k { uu[i * k + i] = 1 } }
         var dummy = [Double](repeating: 0, count: 1)
         let info = dd.withUnsafeMutableBufferPointer { db in
             ee.withUnsafeMutableBufferPointer { eb in
                 vt.withUnsafeMutableBufferPointer { vb in
-                    dummy.withUnsafeMutableBufferPointer { u in
-                        // Column-major: LDVT = k (or 1 without vectors), LDU = LDC = 1 (no U, no C).
-                        LAPACKE_dbdsqr(LAPACK_COL_MAJOR, char("U"), LapackInt(k), LapackInt(ncvt), 0, 0,
-                                       db.baseAddress, eb.baseAddress, vb.baseAddress, LapackInt(max(1, ncvt)),
-                                       u.baseAddress, 1, u.baseAddress, 1)
+                    uu.withUnsafeMutableBufferPointer { ub in
+                        dummy.withUnsafeMutableBufferPointer { c in
+                            // Column-major: LDVT = k (1 without vectors), LDU = k (1), LDC = 1 (no C).
+                            LAPACKE_dbdsqr(LAPACK_COL_MAJOR, char("U"), LapackInt(k), LapackInt(ncvt), LapackInt(nru), 0,
+                                           db.baseAddress, eb.baseAddress, vb.baseAddress, LapackInt(max(1, ncvt)),
+                                           ub.baseAddress, LapackInt(max(1, nru)), c.baseAddress, 1)
+                        }
                     }
                 }
             }
@@ -81,6 +87,8 @@ enum LAPACK {
         guard info == 0 else { throw .lapack(routine: "dbdsqr", info: Int32(info)) }
         // Column-major Pᵀ: row 0 is vt[0 + i·k].
         let right = rightVector ? (0..<k).map { vt[$0 * k] } : []
-        return (dd, right)
+        // Column-major Q: column 0 is uu[0..<k].
+        let left = leftVector ? Array(uu[0..<k]) : []
+        return (dd, right, left)
     }
 }

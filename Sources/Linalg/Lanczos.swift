@@ -11,9 +11,13 @@
 /// θ_k = σ_max(B_k) (LAPACK `dbdsqr`) is a Ritz value of AᵀA: it increases monotonically to σ_max(A)
 /// and is never above it (in exact arithmetic). Each new vector is orthogonalized against all
 /// previous ones by classical Gram–Schmidt applied twice ("CGS2", Giraud et al. 2005), in float64
-/// through `dgemv`. Iteration stops when |θ_k − θ_{k−1}| ≤ tolerance·θ_k, at `maxIterations`, when
-/// the Krylov space is exhausted (k = min(m, n)) or on breakdown (β or α = 0: an invariant subspace,
-/// θ then exact). For a limited memory budget the basis is restarted from the current Ritz vector
+/// through `dgemv`. Iteration stops when the relative change δ_k = |θ_k − θ_{k−1}|/θ_k ≤ tolerance
+/// *and* the change still to come, extrapolated geometrically (Aitken) as δ_k·r/(1 − r) with
+/// r = δ_k/δ_{k−1}, is ≤ tolerance too — a bare small change is not enough when the top of the
+/// spectrum is a near-continuum (stride-1 convolutions: measured δ_k < 1e-6 with 1e-4 error
+/// left) — *and* the relative residual of the top Ritz triplet is ≤ ``residualTolerance``; or at
+/// `maxIterations`, when the Krylov space is exhausted (k = min(m, n)) or on breakdown (β or α = 0:
+/// an invariant subspace, θ then exact). For a limited memory budget the basis is restarted from the current Ritz vector
 /// after `maxBasis` steps (explicit restart; convergence slows but stays monotone).
 ///
 /// One iteration = one A- and one Aᵀ-product. Convergence is governed by the relative gap of
@@ -23,6 +27,10 @@ struct GolubKahanLanczos {
     /// A is m × n.
     var m: Int, n: Int
     var tolerance: Double
+    /// Bound on the relative residual β_k·|x_k|/θ of the top Ritz triplet (see `run`):
+    /// 100·tolerance clamped to [1e-5, 1e-2], i.e. 1e-4 by default. The floor stays above the
+    /// noise that float32 products leave in the residual.
+    var residualTolerance: Double { min(1e-2, max(1e-5, 100 * tolerance)) }
     var maxIterations: Int
     /// Maximum number of stored Lanczos vectors per side before a restart (≥ 2).
     var maxBasis: Int
@@ -44,111 +52,124 @@ struct GolubKahanLanczos {
         guard m > 0, n > 0 else { return Result(sigma: 0, iterations: 0, achievedTolerance: 0, vector: []) }
         let krylovLimit = min(m, n)
         let basis = max(2, min(maxBasis, krylovLimit))
+        // Owned float64 storage, freed on every exit: V (basis × n) and U (basis × m), one Lanczos
+        // vector per row; p (m) and q (n) work vectors; h (basis) Gram–Schmidt coefficients.
+        let V = Storage(basis * n), U = Storage(basis * m), p = Storage(m), q = Storage(n), h = Storage(basis)
         var random = SeededGaussian(seed: seed)
-        var start = random.normals(n)
-        normalize(&start)
+        var vector = random.normals(n)
+        normalize(&vector)
 
         var iterations = 0
-        var theta = 0.0, change = Double.infinity
-        var vector = start
-        // V: k × n, U: k × m (row-major, one Lanczos vector per row).
-        var V = [Double](), U = [Double]()
-        V.reserveCapacity(basis * n); U.reserveCapacity(basis * m)
-        var p = [Double](repeating: 0, count: m), q = [Double](repeating: 0, count: n)
-        var h = [Double](repeating: 0, count: basis)
-
+        var theta = 0.0, change = Double.infinity, previousChange = Double.infinity
         var restarted = false
         cycle: while true {
-            V.removeAll(keepingCapacity: true); U.removeAll(keepingCapacity: true)
             var alphas = [Double](), betas = [Double]()
-            V.append(contentsOf: vector)
+            for i in 0..<n { V[i] = vector[i] }
             // u₁ = A·v₁ / α₁
-            vector.withUnsafeBufferPointer { v in p.withUnsafeMutableBufferPointer { applyA(v.baseAddress!, $0.baseAddress!) } }
-            var alpha = norm(p)
+            applyA(V.base, p.base)
+            var alpha = p.norm(m)
             if !(alpha > 0) {  // A·v = 0 (or NaN): for a random start this means A = 0
                 return Result(sigma: alpha.isNaN ? .nan : theta, iterations: max(iterations, 1), achievedTolerance: 0, vector: vector)
             }
-            scale(&p, 1 / alpha); U.append(contentsOf: p); alphas.append(alpha)
+            for i in 0..<m { U[i] = p[i] / alpha }
+            alphas.append(alpha)
             var k = 1
             while true {
                 iterations += 1
-                let svd = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false)
+                let svd = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false, leftVector: true)
                 let next = svd.values.first ?? 0
                 // Right after a restart θ₁ = ‖A·v‖ reproduces the previous Ritz value, so the first
                 // step of a restarted cycle is not a convergence test.
                 if !(restarted && k == 1) {
+                    previousChange = change
                     change = theta > 0 ? abs(next - theta) / next : .infinity
                 }
                 theta = max(theta, next)
-                if k == krylovLimit { change = 0 }  // V spans ℝⁿ or U spans ℝᵐ: θ = σ_max exactly
-                if change <= tolerance || iterations >= maxIterations {
-                    vector = wantVector ? try ritzVector(V, alphas, betas, k) : vector
+                if k == krylovLimit || iterations >= maxIterations {
+                    // k = min(m, n): V spans ℝⁿ or U spans ℝᵐ, θ = σ_max exactly.
+                    if k == krylovLimit { change = 0 }
+                    if wantVector { vector = try ritzVector(V, alphas, betas, k) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: change, vector: vector)
                 }
                 // q = Aᵀ·u_k − α_k·v_k, orthogonalized against V.
-                U.withUnsafeBufferPointer { ub in q.withUnsafeMutableBufferPointer { applyAT(ub.baseAddress! + (k - 1) * m, $0.baseAddress!) } }
+                applyAT(U.base + (k - 1) * m, q.base)
                 for i in 0..<n { q[i] -= alpha * V[(k - 1) * n + i] }
-                reorthogonalize(&q, against: V, count: k, length: n, scratch: &h)
-                let beta = norm(q)
-                if !(beta > 1e-14 * theta) {  // invariant subspace: θ is a singular value of A, exactly
-                    vector = wantVector ? try ritzVector(V, alphas, betas, k) : vector
-                    return Result(sigma: theta, iterations: iterations, achievedTolerance: 0, vector: vector)
+                reorthogonalize(q, against: V, count: k, length: n, scratch: h)
+                let beta = q.norm(n)
+                // Residual of the Ritz triplet: ‖Aᵀ·(U_k·x) − θ·V_k·y‖ = β_k·|x_k| (x, y top singular
+                // vectors of B_k), and A·V_k·y = θ·U_k·x exactly in the recurrence.
+                let residual = beta * abs(svd.left.last ?? 0) / max(theta, .leastNormalMagnitude)
+                // Remaining change if the changes keep shrinking by r = δ_k/δ_{k−1}: δ_k·r/(1 − r).
+                let r = previousChange > 0 ? change / previousChange : 1
+                let remaining = change == 0 ? 0 : (r < 1 ? change * r / (1 - r) : .infinity)
+                let invariant = !(beta > 1e-14 * theta)  // θ is then a singular value of A, exactly
+                if invariant || (change <= tolerance && remaining <= tolerance && residual <= residualTolerance) {
+                    if wantVector { vector = try ritzVector(V, alphas, betas, k) }
+                    return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change, vector: vector)
                 }
                 if k == basis {  // restart from the Ritz vector
                     vector = try ritzVector(V, alphas, betas, k)
                     restarted = true
                     continue cycle
                 }
-                scale(&q, 1 / beta); V.append(contentsOf: q); betas.append(beta)
+                let vNext = V.base + k * n
+                for i in 0..<n { vNext[i] = q[i] / beta }
+                betas.append(beta)
                 // p = A·v_{k+1} − β_k·u_k, orthogonalized against U.
-                q.withUnsafeBufferPointer { v in p.withUnsafeMutableBufferPointer { applyA(v.baseAddress!, $0.baseAddress!) } }
+                applyA(vNext, p.base)
                 for i in 0..<m { p[i] -= beta * U[(k - 1) * m + i] }
-                reorthogonalize(&p, against: U, count: k, length: m, scratch: &h)
-                alpha = norm(p)
+                reorthogonalize(p, against: U, count: k, length: m, scratch: h)
+                alpha = p.norm(m)
                 if !(alpha > 1e-14 * theta) {  // A·v_{k+1} ∈ span(U): B_k plus β_k is final
-                    betas.removeLast(); V.removeLast(n)
-                    vector = wantVector ? try ritzVector(V, alphas, betas, k) : vector
+                    betas.removeLast()
+                    if wantVector { vector = try ritzVector(V, alphas, betas, k) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: 0, vector: vector)
                 }
-                scale(&p, 1 / alpha); U.append(contentsOf: p); alphas.append(alpha)
+                let uNext = U.base + k * m
+                for i in 0..<m { uNext[i] = p[i] / alpha }
+                alphas.append(alpha)
                 k += 1
             }
         }
     }
 
     /// v = V_k·y with y the top right singular vector of B_k, normalized.
-    private func ritzVector(_ V: [Double], _ alphas: [Double], _ betas: [Double], _ k: Int) throws(LinalgError) -> [Double] {
-        let y = try LAPACK.bidiagonalSVD(d: alphas, e: Array(betas.prefix(k - 1)), rightVector: true).right
-        var v = [Double](repeating: 0, count: n)
-        V.withUnsafeBufferPointer { vb in
-            y.withUnsafeBufferPointer { yb in
-                v.withUnsafeMutableBufferPointer { out in
-                    BLAS.dgemv(trans: true, m: k, n: n, alpha: 1, a: vb.baseAddress!, lda: n,
-                               x: yb.baseAddress!, beta: 0, y: out.baseAddress!)
-                }
-            }
-        }
-        normalize(&v)
-        return v
+    private func ritzVector(_ V: Storage, _ alphas: [Double], _ betas: [Double], _ k: Int) throws(LinalgError) -> [Double] {
+        let y = Storage(k), v = Storage(n)
+        let right = try LAPACK.bidiagonalSVD(d: alphas, e: Array(betas.prefix(k - 1)), rightVector: true).right
+        for i in 0..<min(k, right.count) { y[i] = right[i] }
+        BLAS.dgemv(trans: true, m: k, n: n, alpha: 1, a: V.base, lda: n, x: y.base, beta: 0, y: v.base)
+        var out = (0..<n).map { v[$0] }
+        normalize(&out)
+        return out
     }
 
     /// x ← (I − QQᵀ)²·x for the `count` orthonormal rows of Q (CGS2).
-    private func reorthogonalize(_ x: inout [Double], against q: [Double], count: Int, length: Int, scratch h: inout [Double]) {
-        q.withUnsafeBufferPointer { qb in
-            x.withUnsafeMutableBufferPointer { xb in
-                h.withUnsafeMutableBufferPointer { hb in
-                    for _ in 0..<2 {
-                        BLAS.dgemv(trans: false, m: count, n: length, alpha: 1, a: qb.baseAddress!, lda: length,
-                                   x: xb.baseAddress!, beta: 0, y: hb.baseAddress!)
-                        BLAS.dgemv(trans: true, m: count, n: length, alpha: -1, a: qb.baseAddress!, lda: length,
-                                   x: hb.baseAddress!, beta: 1, y: xb.baseAddress!)
-                    }
-                }
-            }
+    private func reorthogonalize(_ x: Storage, against q: Storage, count: Int, length: Int, scratch h: Storage) {
+        for _ in 0..<2 {
+            BLAS.dgemv(trans: false, m: count, n: length, alpha: 1, a: q.base, lda: length, x: x.base, beta: 0, y: h.base)
+            BLAS.dgemv(trans: true, m: count, n: length, alpha: -1, a: q.base, lda: length, x: h.base, beta: 1, y: x.base)
         }
     }
 }
 
+/// An owned float64 buffer (freed in `deinit`) for the Lanczos vectors. Left uninitialized
+/// (Double is trivial; every entry is written before it is read), so the virtual reservation
+/// of a large basis costs nothing until used.
+final class Storage {
+    let base: UnsafeMutablePointer<Double>
+    init(_ count: Int) { base = .allocate(capacity: max(count, 1)) }
+    deinit { base.deallocate() }
+    subscript(i: Int) -> Double {
+        get { base[i] }
+        set { base[i] = newValue }
+    }
+    /// ‖first `count` entries‖₂ (scaled, see ``Frobenius/norm(_:)-(UnsafeBufferPointer<Double>)``).
+    func norm(_ count: Int) -> Double { Frobenius.norm(UnsafeBufferPointer(start: base, count: count)) }
+}
+
 func norm(_ x: [Double]) -> Double { x.withUnsafeBufferPointer { Frobenius.norm($0) } }
-func scale(_ x: inout [Double], _ s: Double) { for i in x.indices { x[i] *= s } }
-func normalize(_ x: inout [Double]) { let r = norm(x); if r > 0 { scale(&x, 1 / r) } }
+func normalize(_ x: inout [Double]) {
+    let r = norm(x)
+    if r > 0 { for i in x.indices { x[i] /= r } }
+}

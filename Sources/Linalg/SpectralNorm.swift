@@ -38,11 +38,15 @@ public struct SpectralEstimate: Sendable, Equatable {
 /// Accuracy. The iterative path (Golub–Kahan–Lanczos, see `GolubKahanLanczos`) multiplies the
 /// float32 weights in place by `cblas_sgemv` with float32 copies of float64 Lanczos vectors and
 /// keeps everything else (recurrence, reorthogonalization, the small bidiagonal SVD) in float64.
-/// Two error sources: (1) stopping — the Ritz value θ_k ≤ σ converges like the square of the
-/// Ritz-vector angle, so a relative change ≤ 1e-6 between steps, once in the geometric regime,
-/// leaves a relative error of order the next change (≲ 1e-7, far below 1e-6); (2) float32 products
-/// — a backward error of ~√n·2⁻²⁴·‖A‖ per product, which perturbs σ by ~1e-7 relative. The tests
-/// demand 1e-5 relative agreement with LAPACK `dgesdd` on every case and typically see ≤ 1e-6.
+/// Stopping (see `GolubKahanLanczos`): relative change of the Ritz value θ_k ≤ tolerance, its
+/// geometric extrapolation ≤ tolerance, and relative Ritz residual ≤ 100·tolerance (clamped to
+/// [1e-5, 1e-2]). The residual test matters when the top singular values are nearly degenerate:
+/// there θ_k stalls (change < 1e-6) while still 5e-5 below σ₁ (seen on stride-1 convolutions).
+/// θ_k ≤ σ₁ always (a Ritz value), so the error is one-sided. Measured error against LAPACK
+/// `dgesdd` at the default 1e-6: 3e-9 … 3e-8 relative on Gaussian, diagonal, low-rank and
+/// multi-block cases, 8e-7 on a σ-cluster of spacing 1e-4 (tests demand 1e-5). Not the 1e-10 one
+/// might expect from "quadratic" Ritz convergence: the float32 products (backward error
+/// ~√n·2⁻²⁴·‖A‖ per product) put the floor near 1e-8 relative.
 /// The exact path (``SpectralOptions/exact`` or rows·cols ≤ ``SpectralOptions/exactThreshold``)
 /// accumulates the Gram matrix AAᵀ or AᵀA (the smaller) in float64 from float64 copies of
 /// row/column panels (`dsyrk`) and takes its largest eigenvalue with `dsyevr`: σ = √λ_max to

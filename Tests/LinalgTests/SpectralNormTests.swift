@@ -115,7 +115,6 @@ func referenceBlocks(_ c: MatrixCase, _ a: [Float]) -> Double {
             try SpectralNorm.largest($0, rows: c.rows, cols: c.cols, blocks: c.blocks, options: .init(exactThreshold: 0))
         }
         let rel = abs(e.sigma - reference) / reference
-        print("ACC \(c): rel \(rel) it \(e.iterations) ach \(e.achievedTolerance)")
         #expect(rel <= 1e-5, "\(c): Lanczos \(e.sigma) vs dgesdd \(reference), relative error \(rel)")
         #expect(e.sigma <= reference * (1 + 1e-6), "\(c): Ritz value above σ₁")
         if let exact = c.closedForm {
@@ -170,10 +169,8 @@ func referenceBlocks(_ c: MatrixCase, _ a: [Float]) -> Double {
         let e = try a.withUnsafeBufferPointer { try SpectralNorm.largest($0, rows: 512, cols: 1536, options: .init(exactThreshold: 0)) }
         #expect(e.method == .lanczos)
         #expect(e.iterations < 100, "\(e.iterations) iterations")
-        print("ACC gauss512: it \(e.iterations) sigma \(e.sigma)")
         let reference = try a.withUnsafeBufferPointer { try SpectralNorm.largest($0, rows: 512, cols: 1536, options: .init(exact: true)) }
         #expect(abs(e.sigma - reference.sigma) / reference.sigma <= 1e-5)
-        print("ACC gauss512 rel \(abs(e.sigma - reference.sigma) / reference.sigma)")
     }
 
     @Test func specialValues() throws {
