@@ -23,7 +23,7 @@ public enum FindingsRenderer {
         findings.map { f in
             let level = f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "notice")
             let title = "kappa \(f.rule)" + (f.node.map { " (\($0))" } ?? "")
-            return "::\(level) file=\(escapeProperty(modelPath)),title=\(escapeProperty(title))::\(escapeData(f.message))"
+            return "::\(level) file=\(escapeProperty(f.file ?? modelPath)),title=\(escapeProperty(title))::\(escapeData(f.message))"
         }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
     }
 
@@ -104,17 +104,21 @@ struct SARIFLog: Encodable {
                  defaultConfiguration: Config(level: id == Reports.Rule.note ? "note" : "warning"),
                  help: Text(text: "See Kappa's README, section 'Findings', for rule \(id)."))
         }
-        let uri = modelPath.replacingOccurrences(of: " ", with: "%20")
+        // One artifact per model file (a check over several models names each finding's file).
+        var files = [modelPath]
+        for f in findings { if let p = f.file, !files.contains(p) { files.append(p) } }
+        func uri(_ p: String) -> String { p.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: " ", with: "%20") }
         let results = findings.map { f in
-            Result(ruleId: f.rule, ruleIndex: ids.firstIndex(of: f.rule) ?? 0,
+            let file = f.file ?? modelPath
+            return Result(ruleId: f.rule, ruleIndex: ids.firstIndex(of: f.rule) ?? 0,
                    level: f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "note"),
                    message: Text(text: f.node.map { "\(f.message) [node \($0)]" } ?? f.message),
-                   locations: [Location(physicalLocation: Physical(artifactLocation: ArtifactLocation(uri: uri, index: 0)),
+                   locations: [Location(physicalLocation: Physical(artifactLocation: ArtifactLocation(uri: uri(file), index: files.firstIndex(of: file) ?? 0)),
                                         logicalLocations: f.node.map { [Logical(name: $0, kind: "function")] })],
-                   partialFingerprints: ["kappaFinding/v1": SARIFLog.fingerprint("\(f.rule)|\(modelPath)|\(f.node ?? "")")])
+                   partialFingerprints: ["kappaFinding/v1": SARIFLog.fingerprint("\(f.rule)|\(file)|\(f.node ?? "")")])
         }
         runs = [Run(tool: Tool(driver: Driver(rules: rules)), results: results,
-                    artifacts: [Artifact(location: ArtifactLocation0(uri: uri))])]
+                    artifacts: files.map { Artifact(location: ArtifactLocation0(uri: uri($0))) })]
     }
 
     /// FNV-1a 64-bit of the rule, file and node: stable across runs and machines.

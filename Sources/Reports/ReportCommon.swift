@@ -46,12 +46,15 @@ public struct Finding: Codable, Sendable, Equatable {
     public var severity: Severity
     public var message: String
     public var node: String?
+    /// The model file, when a report covers several (`kappa check a.onnx b.onnx`).
+    public var file: String?
 
-    public init(rule: String, severity: Severity, message: String, node: String? = nil) {
+    public init(rule: String, severity: Severity, message: String, node: String? = nil, file: String? = nil) {
         self.rule = rule
         self.severity = severity
         self.message = message
         self.node = node
+        self.file = file
     }
 }
 
@@ -108,7 +111,7 @@ public enum TextFormat {
         for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func isNumeric(_ s: String) -> Bool {
             guard let f = s.first else { return false }
-            return f.isNumber || (f == "-" && s.count > 1)
+            return f.isNumber || (f == "-" && s.count > 1) || s == "∞" || s == "–"
         }
         var out = ""
         for (ri, r) in all.enumerated() {

@@ -16,9 +16,10 @@ public enum OpSupport {
         "Squeeze", "Unsqueeze", "Cast", "Pad", "GlobalMaxPool", "ReduceMax", "Split", "Slice", "Gather",
         "LeakyRelu", "Elu", "Selu", "Sigmoid", "HardSigmoid", "HardSwish", "Gelu",
         "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum", "LRN",
-        "Resize", "Upsample", "Softmax", "LogSoftmax",
+        "Resize", "Upsample", "Softmax", "LogSoftmax", "Softsign", "Neg", "Abs",
+        "ReduceMin", "ReduceL1", "ReduceL2", "Size",
         // graph structure
-        "Add", "Sub", "Sum", "Concat", "Mul", "Div",
+        "Add", "Sub", "Sum", "Max", "Min", "Mean", "Concat", "Mul", "Div",
         // constants and quantization
         "Constant", "ConstantOfShape", "Shape", "QuantizeLinear", "DequantizeLinear",
         // recognised but unbounded

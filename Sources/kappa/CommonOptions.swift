@@ -43,9 +43,17 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
     var format: OutputFormat = .text
 
-    /// Only `-o`: `--output NAME` names the analysed tensor (DESIGN.md §1).
-    @Option(name: .customShort("o"), help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    // `--output NAME` belongs to `analyze`/`check`/`validate` (the analysed tensor, DESIGN.md
+    // §1), so the report file is `-o FILE` or `--output-file FILE`.
+    @Option(name: [.customShort("o"), .customLong("output-file")],
+            help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
     var output: String?
+
+    /// Colour in the text report: only on a terminal stdout, never with NO_COLOR or -o.
+    var useColor: Bool {
+        output == nil && format == .text && isatty(STDOUT_FILENO) == 1
+            && (ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true)
+    }
 
     /// Writes `report` to `-o FILE` or stdout.
     func emit(_ report: String) throws {

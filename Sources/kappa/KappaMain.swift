@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ONNX
+import Sensitivity
 
 @main
 struct Kappa: ParsableCommand {
@@ -23,6 +24,9 @@ struct Kappa: ParsableCommand {
             try command.run()
             Foundation.exit(ExitStatus.clean.rawValue)
         } catch let error as ONNXError {
+            Diagnostics.error(error.localizedDescription)
+            Foundation.exit(ExitStatus.error.rawValue)
+        } catch let error as SensitivityError {
             Diagnostics.error(error.localizedDescription)
             Foundation.exit(ExitStatus.error.rawValue)
         } catch let error as KappaError {

@@ -1,0 +1,199 @@
+import Foundation
+import ONNX
+import Sensitivity
+
+/// A value in both modes: `matrix` (the paper's σ_matrix estimator) and `operator` (σ_op
+/// upper bounds: sound). Null when unbounded.
+public struct ModeValues: Codable, Sendable, Equatable {
+    public var matrix: JSONNumber
+    public var `operator`: JSONNumber
+
+    public init(_ p: ModePair) {
+        matrix = JSONNumber(p.matrix)
+        self.operator = JSONNumber(p.sound)
+    }
+}
+
+/// κ with the digits and bits it costs (DESIGN.md §1.5); all null when unbounded.
+public struct PrecisionValue: Codable, Sendable, Equatable {
+    public var kappa: JSONNumber
+    public var digits: JSONNumber
+    public var bits: Int?
+
+    public init(_ p: Precision) {
+        kappa = JSONNumber(p.kappa)
+        digits = JSONNumber(p.digits)
+        bits = p.bits
+    }
+
+    enum CodingKeys: String, CodingKey { case kappa, digits, bits }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kappa, forKey: .kappa)
+        try c.encode(digits, forKey: .digits)
+        try c.encode(bits, forKey: .bits)  // null, not absent, when unbounded
+    }
+}
+
+/// `kappa analyze`: per-layer norms and the network bounds. JSON keys as DESIGN.md §3.1.
+public struct AnalyzeReport: Codable, Sendable {
+    public struct SigmaOp: Codable, Sendable, Equatable {
+        public var lower: JSONNumber
+        public var upper: JSONNumber
+    }
+
+    public struct Layer: Codable, Sendable, Equatable {
+        public var index: Int
+        public var node: String
+        public var op: String
+        public var weight: String?
+        public var weightShape: [Int]?
+        public var sigmaMatrix: JSONNumber
+        public var sigmaOp: SigmaOp?
+        public var frobenius: JSONNumber
+        public var lipschitz: ModeValues
+        public var iterations: Int?
+        public var method: String?
+        public var achievedTolerance: JSONNumber
+        public var operatorIterations: Int?
+        public var gainFromInput: ModeValues
+        public var gainToOutput: ModeValues
+        public var share: ModeValues?
+        public var status: String
+        public var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, node, op, weight, frobenius, lipschitz, iterations, method, share, status, reason
+            case weightShape = "weight_shape"
+            case sigmaMatrix = "sigma_matrix"
+            case sigmaOp = "sigma_op"
+            case achievedTolerance = "achieved_tolerance"
+            case operatorIterations = "operator_iterations"
+            case gainFromInput = "gain_from_input"
+            case gainToOutput = "gain_to_output"
+        }
+
+        // Every key is written (null when absent) so that consumers see one shape.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            try c.encode(node, forKey: .node)
+            try c.encode(op, forKey: .op)
+            try c.encode(weight, forKey: .weight)
+            try c.encode(weightShape, forKey: .weightShape)
+            try c.encode(sigmaMatrix, forKey: .sigmaMatrix)
+            try c.encode(sigmaOp, forKey: .sigmaOp)
+            try c.encode(frobenius, forKey: .frobenius)
+            try c.encode(lipschitz, forKey: .lipschitz)
+            try c.encode(iterations, forKey: .iterations)
+            try c.encode(method, forKey: .method)
+            try c.encode(achievedTolerance, forKey: .achievedTolerance)
+            try c.encode(operatorIterations, forKey: .operatorIterations)
+            try c.encode(gainFromInput, forKey: .gainFromInput)
+            try c.encode(gainToOutput, forKey: .gainToOutput)
+            try c.encode(share, forKey: .share)
+            try c.encode(status, forKey: .status)
+            try c.encode(reason, forKey: .reason)
+        }
+    }
+
+    public struct PrecisionTable: Codable, Sendable, Equatable {
+        public struct Pair: Codable, Sendable, Equatable {
+            public var matrix: PrecisionValue
+            public var `operator`: PrecisionValue
+        }
+        public var eq7: Pair
+        public var eq8: Pair
+    }
+
+    public struct Network: Codable, Sendable, Equatable {
+        public var output: String
+        public var eq7: ModeValues
+        public var eq8: ModeValues
+        public var roundingPoints: Int
+        public var precision: PrecisionTable
+
+        enum CodingKeys: String, CodingKey {
+            case output, eq7, eq8, precision
+            case roundingPoints = "rounding_points"
+        }
+    }
+
+    public var schemaVersion = reportSchemaVersion
+    public var tool = ToolInfo()
+    public var model: ModelInfo
+    /// "matrix" or "operator": how σ_op was obtained (see `--norm`).
+    public var norm: String
+    public var layers: [Layer]
+    public var network: Network
+    public var notes: [String]
+    public var findings: [Finding]
+
+    enum CodingKeys: String, CodingKey {
+        case tool, model, norm, layers, network, notes, findings
+        case schemaVersion = "schema_version"
+    }
+
+    public init(graph: ModelGraph, result: AnalysisResult) {
+        model = ModelInfo(graph.model)
+        norm = result.norm.rawValue
+        layers = result.layers.map { r in
+            let n = r.norms
+            return Layer(index: r.index, node: r.node, op: r.op, weight: r.weight, weightShape: r.weightShape,
+                         sigmaMatrix: JSONNumber(n?.sigmaMatrix),
+                         sigmaOp: n.map { SigmaOp(lower: JSONNumber($0.sigmaOpLower), upper: JSONNumber($0.sigmaOpUpper)) },
+                         frobenius: JSONNumber(n?.frobenius), lipschitz: ModeValues(r.lipschitz),
+                         iterations: n?.matrixEstimate?.iterations, method: n?.matrixEstimate?.method.rawValue,
+                         achievedTolerance: JSONNumber(n?.matrixEstimate?.achievedTolerance),
+                         operatorIterations: n?.operatorIterations,
+                         gainFromInput: ModeValues(r.gainFromInput), gainToOutput: ModeValues(r.gainToOutput),
+                         share: r.share.map(ModeValues.init), status: r.status.rawValue, reason: r.reason)
+        }
+        let net = result.network
+        let p7 = net.eq7Precision, p8 = net.eq8Precision
+        network = Network(output: net.output, eq7: ModeValues(net.eq7), eq8: ModeValues(net.eq8),
+                          roundingPoints: net.roundingPoints,
+                          precision: PrecisionTable(eq7: .init(matrix: PrecisionValue(p7.matrix), operator: PrecisionValue(p7.sound)),
+                                                    eq8: .init(matrix: PrecisionValue(p8.matrix), operator: PrecisionValue(p8.sound))))
+        notes = graph.notes
+        findings = AnalyzeReport.findings(result, file: nil)
+    }
+
+    /// The analysis issues as findings (one finding model for every renderer), plus
+    /// KAPPA003 when a network bound is unbounded without a node to blame.
+    public static func findings(_ result: AnalysisResult, file: String?) -> [Finding] {
+        var out = result.issues.map { i -> Finding in
+            switch i.kind {
+            case .nonFiniteWeight: return Finding(rule: Rule.nonFiniteWeight, severity: .error, message: i.message, node: i.node, file: file)
+            case .unsupported: return Finding(rule: Rule.unsupportedOp, severity: .warning, message: i.message, node: i.node, file: file)
+            case .unbounded: return Finding(rule: Rule.unboundedOp, severity: .warning, message: i.message, node: i.node, file: file)
+            }
+        }
+        let net = result.network
+        if !(net.eq7.isFinite && net.eq8.isFinite) && result.issues.isEmpty {
+            out.append(Finding(rule: Rule.unboundedOp, severity: .warning,
+                               message: "the network bound at '\(net.output)' overflows Double (above 1.8e308)", file: file))
+        }
+        return out
+    }
+
+    public func render(_ format: OutputFormat, color: Bool = false) throws -> String {
+        switch format {
+        case .json: return try encodeJSON(self)
+        case .text: return text(color: color)
+        case .markdown: return markdown()
+        case .csv: return csv()
+        case .sarif, .github:
+            return try FindingsRenderer.render(findings + [summaryFinding], format: format, modelPath: model.path)
+        }
+    }
+
+    /// A KAPPA000 note with the bounds, so SARIF and annotations always say what was found.
+    var summaryFinding: Finding {
+        let p = network.precision
+        return Finding(rule: Rule.note, severity: .note,
+                       message: "gain bound at '\(network.output)': Eq. 7 \(Fmt.num(network.eq7.matrix.value)) (σ_matrix, \(Fmt.bits(p.eq7.matrix.bits)))"
+                           + ", \(Fmt.num(network.eq7.operator.value)) (σ_op, \(Fmt.bits(p.eq7.operator.bits))); Eq. 8 "
+                           + "\(Fmt.num(network.eq8.matrix.value)) / \(Fmt.num(network.eq8.operator.value))")
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import ONNX
+import Sensitivity
+
+/// Which network value `kappa check` gates on.
+public enum CheckBound: String, Codable, Sendable, CaseIterable {
+    /// The gain bound L (Eq. 7).
+    case eq7
+    /// The rounding amplification E (Eq. 8).
+    case eq8
+}
+
+/// `kappa check`: one entry per model with the gated κ, its bits and the verdict.
+/// A model passes when its bits are known and ≤ `max_bits`; an unbounded κ (unsupported or
+/// unbounded node, NaN weights) fails the gate because nothing can be certified.
+public struct CheckReport: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var model: ModelInfo
+        public var output: String
+        public var precision: PrecisionValue
+        public var passed: Bool
+        public var findings: [Finding]
+
+        public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int) {
+            model = ModelInfo(graph.model)
+            output = result.network.output
+            let pair = bound == .eq7 ? result.network.eq7 : result.network.eq8
+            let p = Precision(kappa: pair[norm])
+            precision = PrecisionValue(p)
+            passed = p.bits.map { $0 <= maxBits } ?? false
+            var f = AnalyzeReport.findings(result, file: graph.path)
+            let label = "\(bound == .eq7 ? "Eq. 7 gain bound" : "Eq. 8 rounding amplification") (\(norm == .matrix ? "σ_matrix" : "σ_op"))"
+            if let bits = p.bits, bits > maxBits {
+                f.append(Finding(rule: Rule.precisionOverBudget, severity: .error,
+                                 message: "\(label) κ = \(Fmt.num(p.kappa)) needs \(bits) bits (\(Fmt.digits(p.digits)) digits lost), over the budget of \(maxBits)",
+                                 file: graph.path))
+            } else if p.bits == nil {
+                f.append(Finding(rule: Rule.precisionOverBudget, severity: .error,
+                                 message: "\(label) is unbounded: the precision cannot be certified within \(maxBits) bits",
+                                 file: graph.path))
+            }
+            findings = f
+        }
+    }
+
+    /// A model that could not be read or analysed.
+    public struct Failure: Codable, Sendable {
+        public var path: String
+        public var error: String
+        public init(path: String, error: String) { self.path = path; self.error = error }
+    }
+
+    public var schemaVersion = reportSchemaVersion
+    public var tool = ToolInfo()
+    /// The first model checked (`models` lists all of them).
+    public var model: ModelInfo?
+    public var bound: CheckBound
+    public var norm: String
+    public var maxBits: Int
+    public var passed: Bool
+    public var models: [Entry]
+    public var errors: [Failure]
+    public var findings: [Finding]
+
+    enum CodingKeys: String, CodingKey {
+        case tool, model, bound, norm, passed, models, errors, findings
+        case schemaVersion = "schema_version"
+        case maxBits = "max_bits"
+    }
+
+    public init(entries: [Entry], failures: [Failure], bound: CheckBound, norm: NormMode, maxBits: Int) {
+        model = entries.first?.model
+        self.bound = bound
+        self.norm = norm.rawValue
+        self.maxBits = maxBits
+        models = entries
+        errors = failures
+        passed = failures.isEmpty && entries.allSatisfy(\.passed)
+        findings = entries.flatMap(\.findings)
+    }
+
+    public func render(_ format: OutputFormat, color: Bool = false) throws -> String {
+        let first = models.first?.model.path ?? errors.first?.path ?? ""
+        switch format {
+        case .json: return try encodeJSON(self)
+        case .sarif, .github: return try FindingsRenderer.render(findings, format: format, modelPath: first)
+        case .csv:
+            var s = "model,output,kappa,digits,bits,max_bits,passed\n"
+            for e in models {
+                s += [e.model.path, e.output, Fmt.csv(e.precision.kappa.value), Fmt.csv(e.precision.digits.value),
+                      e.precision.bits.map(String.init) ?? "", String(maxBits), String(e.passed)].map(FindingsRenderer.csvField).joined(separator: ",") + "\n"
+            }
+            for e in errors { s += [e.path, "", "", "", "", String(maxBits), "error"].map(FindingsRenderer.csvField).joined(separator: ",") + "\n" }
+            return s
+        case .markdown:
+            var s = "### Kappa check: \(passed ? "passed" : "failed") (budget \(maxBits) bits, \(bound.rawValue), \(norm))\n\n"
+            s += "| model | κ | digits | bits | result |\n|---|---:|---:|---:|---|\n"
+            for e in models {
+                s += "| `\(e.model.path)` | \(Fmt.gain(e.precision.kappa)) | \(Fmt.digits(e.precision.digits.value)) | \(e.precision.bits.map(String.init) ?? "–") | \(e.passed ? "pass" : "**fail**") |\n"
+            }
+            for e in errors { s += "| `\(e.path)` | | | | **error**: \(e.error.replacingOccurrences(of: "|", with: "\\|")) |\n" }
+            if !findings.isEmpty {
+                s += "\n"
+                for f in findings { s += "- \(f.severity.rawValue) `\(f.rule)` \(f.file.map { "`\($0)`: " } ?? "")\(f.message.replacingOccurrences(of: "|", with: "\\|"))\n" }
+            }
+            return s
+        case .text:
+            func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+            var s = ""
+            for e in models {
+                let verdict = e.passed ? paint("PASS", "32") : paint("FAIL", "31")
+                s += "\(verdict)  \(e.model.path): κ = \(Fmt.gain(e.precision.kappa)), \(Fmt.digits(e.precision.digits.value)) digits, "
+                    + "\(e.precision.bits.map { "\($0) bits" } ?? "unbounded") (budget \(maxBits))\n"
+            }
+            for e in errors { s += "\(paint("ERROR", "31")) \(e.error)\n" }
+            for f in findings { s += "\(f.severity.rawValue): [\(f.rule)] \(f.file.map { "\($0): " } ?? "")\(f.message)\n" }
+            s += "\(passed ? "passed" : "failed"): \(models.filter(\.passed).count) of \(models.count + errors.count) model(s) within \(maxBits) bits (\(bound.rawValue), \(norm))\n"
+            return s
+        }
+    }
+}

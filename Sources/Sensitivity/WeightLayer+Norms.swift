@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import Linalg
+import ONNX
+
+extension WeightLayer {
+    /// Frobenius norm, σ_matrix (spectral norm of the matrix view, in place on the float32
+    /// weight: no copy for FLOAT tensors) and the σ_op interval:
+    /// - convolutions, `mode == .operator`, known input shape: power iteration / Lanczos on
+    ///   AᵀA through the convolution and its adjoint (`OperatorNorm.convolution`);
+    /// - convolutions otherwise: [nil, √c·σ_matrix], c = `overlap`, a rigorous upper bound
+    ///   (‖Ax‖² = Σ_windows ‖W·patch‖² ≤ σ²·Σ‖patch‖² ≤ σ²·c‖x‖²);
+    /// - Gemm/MatMul and diagonal scalings: σ_op = σ_matrix.
+    public func computeNorms(mode: NormMode, options: SpectralOptions) -> WeightNorms {
+        var r = WeightNorms()
+        switch view {
+        case let .diagonal(s):
+            let bad = s.filter { !$0.isFinite }.count + weight.nonFiniteCount()
+            if bad > 0 {
+                r.nonFinite = bad
+                r.failure = "the scaling holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")"
+                return r
+            }
+            r.frobenius = s.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            let m = s.reduce(0) { max($0, abs($1)) }
+            r.sigmaMatrix = m
+            r.matrixEstimate = SpectralEstimate(sigma: m, iterations: 0, achievedTolerance: 0, method: .exact)
+            r.sigmaOpLower = m
+            r.sigmaOpUpper = m
+        case let .matrix(rows, cols, blocks):
+            let bad = weight.nonFiniteCount()
+            if bad > 0 {
+                r.nonFinite = bad
+                r.failure = "weight '\(weight.name)' holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")"
+                return r
+            }
+            do {
+                let est = try weight.withFloats { p throws(LinalgError) -> SpectralEstimate in
+                    r.frobenius = Frobenius.norm(p)
+                    return try SpectralNorm.largest(p, rows: rows, cols: cols, blocks: blocks, options: options)
+                }
+                r.matrixEstimate = est
+                r.sigmaMatrix = est.sigma
+                if let c = overlap {
+                    r.sigmaOpUpper = Double(c).squareRoot() * est.sigma
+                    if mode == .operator, let geo = conv {
+                        let op = try weight.withFloats { p throws(LinalgError) -> OperatorNormEstimate in
+                            let conv = try ConvOperator(geometry: geo, weight: p)
+                            return OperatorNorm.convolution(conv, matrixSigma: est.sigma, options: options)
+                        }
+                        r.sigmaOpLower = op.lower
+                        r.sigmaOpUpper = min(op.upper, Double(c).squareRoot() * est.sigma)
+                        r.operatorIterations = op.iterations
+                        r.operatorTolerance = op.achievedTolerance
+                    }
+                } else {
+                    r.sigmaOpLower = est.sigma
+                    r.sigmaOpUpper = est.sigma
+                }
+            } catch {
+                r.failure = "norm computation failed: \(error.localizedDescription)"
+            }
+        }
+        return r
+    }
+}
+
+/// Results written by worker threads, each slot once; read after all workers finished.
+final class NormSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [WeightNorms?]
+    private var next = 0
+    private var done = 0
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < results.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ r: WeightNorms, at i: Int) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        results[i] = r
+        done += 1
+        return done
+    }
+
+    var all: [WeightNorms] { lock.lock(); defer { lock.unlock() }; return results.map { $0 ?? WeightNorms(failure: "not computed") } }
+}
+
+extension WeightLayers {
+    /// Computes every layer's norms. Layers are independent, so `threads` workers take them
+    /// largest first (BLAS itself single-threaded inside); the result order is the input order.
+    public static func computeNorms(_ layers: [WeightLayer], mode: NormMode, options: SpectralOptions, threads: Int,
+                                    progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
+        let order = layers.indices.sorted { cost(layers[$0]) > cost(layers[$1]) }
+        let slots = NormSlots(count: layers.count)
+        let workers = max(1, min(threads, layers.count))
+        BLAS.setThreads(1)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let k = slots.take() {
+                let i = order[k]
+                let r = layers[i].computeNorms(mode: mode, options: options)
+                let done = slots.store(r, at: i)
+                progress?(done, layers.count, layers[i].node)
+            }
+        }
+        return slots.all
+    }
+
+    static func cost(_ l: WeightLayer) -> Int {
+        l.weight.count + (l.conv.map { $0.inputCount + $0.outputCount } ?? 0)
+    }
+}

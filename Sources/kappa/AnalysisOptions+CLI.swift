@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Sensitivity
+
+extension NormMode: ExpressibleByArgument {}
+
+/// Options shared by `analyze` and `check`: how the norms are computed.
+struct NormOptions: ParsableArguments {
+    @Flag(help: "Compute every spectral norm exactly with LAPACK (slow for large layers).")
+    var exact = false
+
+    @Option(help: "Relative tolerance of the iterative spectral norms.")
+    var tolerance: Double = 1e-6
+
+    @Option(name: .customLong("output"),
+            help: ArgumentHelp("Analyse this tensor instead of the input of the final Softmax.", valueName: "NAME"))
+    var outputTensor: String?
+
+    @Option(help: "Worker threads for the per-layer norms (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print per-layer progress on stderr even when it is not a terminal.")
+    var progress = false
+
+    func validate() throws {
+        guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
+    }
+
+    func analysisOptions(norm: NormMode) -> AnalysisOptions {
+        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, exact: exact), output: outputTensor,
+                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Progress lines "layer i/n" on stderr, only on a terminal or with --progress.
+    var progressHandler: (@Sendable (Int, Int, String) -> Void)? {
+        guard progress || isatty(STDERR_FILENO) == 1 else { return nil }
+        return { done, total, node in Diagnostics.progress("layer \(done)/\(total) \(node)") }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import ONNX
+import Reports
+import Sensitivity
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-layer weight norms and the network's perturbation bounds (Eq. 7, Eq. 8) with the precision they cost.",
+        discussion: """
+            --norm matrix (the default) computes σ_matrix, the paper's estimator, and bounds each \
+            convolution's operator norm by √c·σ_matrix (c = windows per input element): fast, and \
+            the 'operator' column is still a guaranteed bound. --norm operator also estimates every \
+            convolution's operator norm on its real input shape, which tightens that bound at the \
+            cost of many convolution passes. `kappa check` defaults to operator.
+            """)
+
+    @Argument(help: "The .onnx model file.")
+    var model: String
+
+    @Option(help: "matrix (fast, σ_matrix) or operator (adds convolution operator norms).")
+    var norm: NormMode = .matrix
+
+    @OptionGroup var normOptions: NormOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+        let graph = try modelOptions.load(model)
+        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm),
+                                                 progress: normOptions.progressHandler)
+        let report = AnalyzeReport(graph: graph, result: result)
+        try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import ONNX
+import Reports
+import Sensitivity
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "CI gate: fail when a model needs more bits than --max-bits.",
+        discussion: """
+            Exit 0 when every model is within the budget, 1 when one is over it (or its bound is \
+            unbounded: an unsupported or unbounded node, NaN weights), 2 on a usage error or a \
+            model that cannot be read (the others are still checked and reported).
+            """)
+
+    @Argument(help: "One or more .onnx model files.")
+    var models: [String]
+
+    @Option(name: .customLong("max-bits"), help: "The precision budget in bits.")
+    var maxBits: Int
+
+    @Option(help: "operator (default: sound bound) or matrix (the paper's estimator).")
+    var norm: NormMode = .operator
+
+    @Option(help: "eq7 (gain bound L, the default) or eq8 (rounding amplification E).")
+    var bound: CheckBound = .eq7
+
+    @Flag(name: .customLong("exit-zero"), help: "Exit 0 even when the gate fails (still 2 on errors).")
+    var exitZero = false
+
+    @OptionGroup var normOptions: NormOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        guard maxBits >= 1 else { throw ValidationError("--max-bits must be ≥ 1") }
+    }
+
+    func run() throws {
+        var entries: [CheckReport.Entry] = []
+        var errors: [CheckReport.Failure] = []
+        for path in models {
+            do {
+                let graph = try modelOptions.load(path)
+                let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm),
+                                                         progress: normOptions.progressHandler)
+                entries.append(CheckReport.Entry(graph: graph, result: result, bound: bound, norm: norm, maxBits: maxBits))
+            } catch {
+                Diagnostics.error(error.localizedDescription)
+                errors.append(CheckReport.Failure(path: path, error: error.localizedDescription))
+            }
+        }
+        let report = CheckReport(entries: entries, failures: errors, bound: bound, norm: norm, maxBits: maxBits)
+        try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
+        if !errors.isEmpty { throw ExitCode(ExitStatus.error.rawValue) }
+        if !report.passed && !exitZero { throw ExitCode(ExitStatus.gateFailed.rawValue) }
+    }
+}
+
+extension CheckBound: ExpressibleByArgument {}

@@ -1,0 +1,115 @@
+import Foundation
+import KappaTestSupport
+import Testing
+
+/// End-to-end tests of the built `kappa` binary: stdout, stderr and exit code of each case
+/// are compared with `Snapshots/<case>.txt`; `KAPPA_RECORD=1 swift test` re-records them.
+/// Models are written into a temporary folder that is the working directory, so reports
+/// hold relative paths only.
+struct CLITests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    /// The kappa executable next to the test products (`swift build` / `swift test` build it).
+    static func binary() throws -> URL {
+        let candidates = [packageRoot.appendingPathComponent(".build/debug/kappa")]
+            + ((try? FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent(".build").path)) ?? [])
+                .map { packageRoot.appendingPathComponent(".build/\($0)/debug/kappa") }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CLIError("kappa binary not found under .build; run `swift build` first")
+        }
+        return found
+    }
+
+    struct CLIError: Error, CustomStringConvertible { var description: String; init(_ s: String) { description = s } }
+
+    /// A fresh folder with the test models.
+    static func workspace() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kappa-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ONNXWriter.write(SmallModels.tinyCNN(), to: dir.appendingPathComponent("tiny.onnx").path)
+        try ONNXWriter.write(SmallModels.mlp(), to: dir.appendingPathComponent("mlp.onnx").path)
+        try ONNXWriter.write(SmallModels.withUnsupported(), to: dir.appendingPathComponent("unsupported.onnx").path)
+        try ONNXWriter.write(SmallModels.withNaN(), to: dir.appendingPathComponent("nan.onnx").path)
+        try Data("this is not a protobuf".utf8).write(to: dir.appendingPathComponent("broken.onnx"))
+        return dir
+    }
+
+    static func run(_ args: [String], in dir: URL) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = try binary()
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    static let cases: [(String, [String], Int32)] = [
+        ("analyze-text", ["analyze", "tiny.onnx"], 0),
+        ("analyze-operator-json", ["analyze", "tiny.onnx", "--norm", "operator", "--format", "json"], 0),
+        ("analyze-markdown", ["analyze", "mlp.onnx", "--format", "markdown"], 0),
+        ("analyze-csv", ["analyze", "tiny.onnx", "--format", "csv"], 0),
+        ("analyze-sarif", ["analyze", "unsupported.onnx", "--format", "sarif"], 0),
+        ("analyze-github", ["analyze", "unsupported.onnx", "--format", "github"], 0),
+        ("analyze-unsupported-text", ["analyze", "unsupported.onnx"], 0),
+        ("analyze-output-tensor", ["analyze", "tiny.onnx", "--output", "conv_3", "--exact"], 0),
+        ("analyze-unknown-output", ["analyze", "tiny.onnx", "--output", "nope"], 2),
+        ("analyze-broken-model", ["analyze", "broken.onnx"], 2),
+        ("analyze-missing-model", ["analyze", "missing.onnx"], 2),
+        ("check-pass", ["check", "tiny.onnx", "mlp.onnx", "--max-bits", "16"], 0),
+        ("check-over-budget", ["check", "tiny.onnx", "--max-bits", "4"], 1),
+        ("check-exit-zero", ["check", "tiny.onnx", "--max-bits", "4", "--exit-zero"], 0),
+        ("check-eq8-matrix-json", ["check", "mlp.onnx", "--max-bits", "4", "--bound", "eq8", "--norm", "matrix", "--format", "json"], 1),
+        ("check-unsupported-sarif", ["check", "unsupported.onnx", "--max-bits", "30", "--format", "sarif"], 1),
+        ("check-nan-github", ["check", "nan.onnx", "--max-bits", "8", "--format", "github"], 1),
+        ("check-bad-model-among-several", ["check", "tiny.onnx", "broken.onnx", "--max-bits", "16", "--format", "csv"], 2),
+        ("check-markdown", ["check", "tiny.onnx", "unsupported.onnx", "--max-bits", "8", "--format", "markdown"], 1),
+        ("check-missing-max-bits", ["check", "tiny.onnx"], 2),
+        ("check-bad-norm", ["check", "tiny.onnx", "--max-bits", "8", "--norm", "spectral"], 2),
+    ]
+
+    @Test(arguments: cases.indices)
+    func snapshot(_ i: Int) throws {
+        let (name, args, expected) = Self.cases[i]
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, out, err) = try Self.run(args, in: dir)
+        #expect(code == expected, "kappa \(args.joined(separator: " ")): exit \(code)\n\(err)")
+        let actual = "$ kappa \(args.joined(separator: " "))\nexit: \(code)\n--- stdout\n\(out)--- stderr\n\(err)"
+        let file = Self.snapshots.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["KAPPA_RECORD"] == "1" {
+            try FileManager.default.createDirectory(at: Self.snapshots, withIntermediateDirectories: true)
+            try Data(actual.utf8).write(to: file)
+            return
+        }
+        let expectedText = try String(contentsOf: file, encoding: .utf8)
+        #expect(actual == expectedText, "snapshot \(name) differs; re-record with KAPPA_RECORD=1")
+    }
+
+    @Test func reportFileOptionWritesTheFileAndNothingOnStdout() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, out, _) = try Self.run(["analyze", "mlp.onnx", "--format", "json", "-o", "report.json"], in: dir)
+        #expect(code == 0)
+        #expect(out.isEmpty)
+        let text = try String(contentsOf: dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(text.contains("\"schema_version\" : 1"))
+    }
+
+    @Test func progressGoesToStderrOnRequest() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, _, err) = try Self.run(["analyze", "mlp.onnx", "--progress", "--threads", "1"], in: dir)
+        #expect(code == 0)
+        #expect(err.contains("layer 3/3"))
+    }
+}
