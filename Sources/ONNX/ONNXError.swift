@@ -7,6 +7,8 @@ public enum ONNXError: Error, LocalizedError, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     /// The bytes are not a protobuf ModelProto (truncated, wrong wire type, ...).
     case notProtobuf(path: String, reason: String)
+    /// An ONNX test-data file (`input_0.pb`) that is not a serialized TensorProto.
+    case notTensorProto(path: String, reason: String)
     /// Messages nested deeper than `ModelLoader.maxNesting` (subgraphs inside subgraphs).
     case nestingTooDeep(path: String, depth: Int)
     /// The ModelProto has no graph.
@@ -62,6 +64,8 @@ public enum ONNXError: Error, LocalizedError, Equatable, Sendable {
             return "\(path): cannot read: \(reason)"
         case let .notProtobuf(path, reason):
             return "\(path): not an ONNX model (protobuf decoding failed: \(reason))"
+        case let .notTensorProto(path, reason):
+            return "\(path): not a serialized ONNX TensorProto (protobuf decoding failed: \(reason))"
         case let .nestingTooDeep(path, depth):
             return "\(path): messages nested \(depth) levels deep (subgraphs inside subgraphs); the limit is \(ModelLoader.maxNesting)"
         case let .noGraph(path):

@@ -18,17 +18,17 @@ public enum TensorLoader {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw .unreadable(path: path, reason: error.reason) }
         do {
-            try WireScan.scan(file.bytes, maxDepth: ModelLoader.maxNesting)
+            try WireScan.scan(file.bytes, maxDepth: ModelLoader.maxNesting, root: .tensor)
         } catch {
             switch error {
-            case let .malformed(reason): throw .notProtobuf(path: path, reason: reason)
+            case let .malformed(reason): throw .notTensorProto(path: path, reason: reason)
             case let .tooDeep(depth): throw .nestingTooDeep(path: path, depth: depth)
             }
         }
         guard let base = file.bytes.baseAddress,
               let unpacked = onnx__tensor_proto__unpack(nil, file.bytes.count, base.assumingMemoryBound(to: UInt8.self))
         else {
-            throw .notProtobuf(path: path, reason: "protobuf-c rejected the TensorProto (a field has the wrong wire type or an invalid value)")
+            throw .notTensorProto(path: path, reason: "protobuf-c rejected the TensorProto (a field has the wrong wire type or an invalid value)")
         }
         let owner = ProtoTensor(unpacked)
         let decoder = Decoder(path: path, owner: owner, file: file)

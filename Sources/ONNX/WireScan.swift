@@ -67,9 +67,11 @@ enum WireScan {
         case tooDeep(Int)
     }
 
-    static func scan(_ buf: UnsafeRawBufferPointer, maxDepth: Int) throws(Failure) {
+    /// `root` is the message the whole buffer holds: a ModelProto, or a TensorProto for
+    /// ONNX test-data files.
+    static func scan(_ buf: UnsafeRawBufferPointer, maxDepth: Int, root: Kind = .model) throws(Failure) {
         guard buf.count > 0 else { throw .malformed("the file is empty") }
-        var stack: [(kind: Kind, end: Int)] = [(.model, buf.count)]
+        var stack: [(kind: Kind, end: Int)] = [(root, buf.count)]
         var pos = 0
 
         func varint(_ limit: Int) throws(Failure) -> UInt64 {

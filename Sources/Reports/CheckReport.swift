@@ -8,6 +8,8 @@ public enum CheckBound: String, Codable, Sendable, CaseIterable {
     case eq7
     /// The rounding amplification E (Eq. 8).
     case eq8
+    /// The largest κ measured by `validate` (DeepFool and random perturbations, DESIGN.md §1.6).
+    case measured
 }
 
 /// `kappa check`: one entry per model with the gated κ, its bits and the verdict.
@@ -41,9 +43,22 @@ public struct CheckReport: Codable, Sendable {
             }
             findings = f
         }
+
+        /// Gate on the measured κ (`kappa check --inputs/--synthetic`): the paper's Table I
+        /// maximum, whose bits decide e.g. "11 bits, so INT8 inputs are risky".
+        public init(graph: ModelGraph, measured report: ValidationReport, maxBits: Int) {
+            model = ModelInfo(graph.model)
+            output = report.settings.output
+            let gate = ValidationGate.evaluate(report, maxBits: maxBits)
+            precision = PrecisionValue(Precision(kappa: gate.kappa ?? .infinity))
+            passed = gate.passed
+            findings = report.findings.map { var x = $0; x.file = graph.path; return x }
+                + (gate.finding.map { var x = $0; x.file = graph.path; return [x] } ?? [])
+        }
     }
 
-    /// A model that could not be read or analysed.
+    /// Gate on a measurement: the bits of the largest κ that `validate` measured.
+
     public struct Failure: Codable, Sendable {
         public var path: String
         public var error: String
@@ -71,13 +86,16 @@ public struct CheckReport: Codable, Sendable {
     public init(entries: [Entry], failures: [Failure], bound: CheckBound, norm: NormMode, maxBits: Int) {
         model = entries.first?.model
         self.bound = bound
-        self.norm = norm.rawValue
+        self.norm = bound == .measured ? "measured" : norm.rawValue
         self.maxBits = maxBits
         models = entries
         errors = failures
         passed = failures.isEmpty && entries.allSatisfy(\.passed)
         findings = entries.flatMap(\.findings)
     }
+
+    /// "eq7, operator", "eq8, matrix" or "measured κ".
+    var gateLabel: String { bound == .measured ? "measured κ" : "\(bound.rawValue), \(norm)" }
 
     public func render(_ format: OutputFormat, color: Bool = false) throws -> String {
         let first = models.first?.model.path ?? errors.first?.path ?? ""
@@ -93,7 +111,7 @@ public struct CheckReport: Codable, Sendable {
             for e in errors { s += [e.path, "", "", "", "", String(maxBits), "error"].map(FindingsRenderer.csvField).joined(separator: ",") + "\n" }
             return s
         case .markdown:
-            var s = "### Kappa check: \(passed ? "passed" : "failed") (budget \(maxBits) bits, \(bound.rawValue), \(norm))\n\n"
+            var s = "### Kappa check: \(passed ? "passed" : "failed") (budget \(maxBits) bits, \(gateLabel))\n\n"
             s += "| model | κ | digits | bits | result |\n|---|---:|---:|---:|---|\n"
             for e in models {
                 s += "| `\(e.model.path)` | \(Fmt.gain(e.precision.kappa)) | \(Fmt.digits(e.precision.digits.value)) | \(e.precision.bits.map(String.init) ?? "–") | \(e.passed ? "pass" : "**fail**") |\n"
@@ -114,7 +132,7 @@ public struct CheckReport: Codable, Sendable {
             }
             for e in errors { s += "\(paint("ERROR", "31")) \(e.error)\n" }
             for f in findings { s += "\(f.severity.rawValue): [\(f.rule)] \(f.file.map { "\($0): " } ?? "")\(f.message)\n" }
-            s += "\(passed ? "passed" : "failed"): \(models.filter(\.passed).count) of \(models.count + errors.count) model(s) within \(maxBits) bits (\(bound.rawValue), \(norm))\n"
+            s += "\(passed ? "passed" : "failed"): \(models.filter(\.passed).count) of \(models.count + errors.count) model(s) within \(maxBits) bits (\(gateLabel))\n"
             return s
         }
     }

@@ -13,10 +13,6 @@ struct NormOptions: ParsableArguments {
     @Option(help: "Relative tolerance of the iterative spectral norms.")
     var tolerance: Double = 1e-6
 
-    @Option(name: .customLong("output"),
-            help: ArgumentHelp("Analyse this tensor instead of the input of the final Softmax.", valueName: "NAME"))
-    var outputTensor: String?
-
     @Option(help: "Worker threads for the per-layer norms (default: all cores).")
     var threads: Int?
 
@@ -28,8 +24,8 @@ struct NormOptions: ParsableArguments {
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
-    func analysisOptions(norm: NormMode) -> AnalysisOptions {
-        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, exact: exact), output: outputTensor,
+    func analysisOptions(norm: NormMode, output: String?) -> AnalysisOptions {
+        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, exact: exact), output: output,
                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 

@@ -22,12 +22,13 @@ struct Analyze: ParsableCommand {
     var norm: NormMode = .matrix
 
     @OptionGroup var normOptions: NormOptions
+    @OptionGroup var tensor: TensorOption
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
         let graph = try modelOptions.load(model)
-        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm),
+        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, output: tensor.name),
                                                  progress: normOptions.progressHandler)
         let report = AnalyzeReport(graph: graph, result: result)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))

@@ -38,6 +38,14 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--output NAME`: the tensor y whose sensitivity is analysed or measured (DESIGN.md §1).
+struct TensorOption: ParsableArguments {
+    @Option(name: .customLong("output"),
+            help: ArgumentHelp("The tensor y to analyse (default: the input of a final Softmax/LogSoftmax, else the graph output).",
+                               valueName: "NAME"))
+    var name: String?
+}
+
 /// `--format` and `-o`.
 struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")

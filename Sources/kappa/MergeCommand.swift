@@ -10,11 +10,7 @@ struct Merge: ParsableCommand {
     @Argument(help: "The shard JSON reports.")
     var reports: [String]
 
-    @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
-    var format: OutputFormat = .text
-
-    @Option(name: .customShort("o"), help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
-    var reportFile: String?
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("Also write an SVG plot of κ per input.", valueName: "FILE.svg"))
     var plot: String?
@@ -38,7 +34,7 @@ struct Merge: ParsableCommand {
         }
         let merged: ValidationReport
         do { merged = try ValidationReport.merge(loaded) } catch { throw KappaError(error.localizedDescription) }
-        try emit(try merged.render(format), to: reportFile)
+        try outputOptions.emit(try merged.render(outputOptions.format))
         if let plot { try emit(ValidationPlot.svg(merged), to: plot) }
     }
 

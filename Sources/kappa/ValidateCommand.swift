@@ -3,6 +3,7 @@ import Foundation
 import ONNX
 import Reference
 import Reports
+import Sensitivity
 
 /// `kappa validate`: the empirical κ of DESIGN.md §1.6 (DeepFool and random perturbations
 /// on the reference engine), per input and as the paper's Table I.
@@ -20,12 +21,8 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var inputOptions: MeasurementOptions
-
-    @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
-    var format: OutputFormat = .text
-
-    @Option(name: .customShort("o"), help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
-    var reportFile: String?
+    @OptionGroup var tensor: TensorOption
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("Also write an SVG plot of κ per input (log scale).", valueName: "FILE.svg"))
     var plot: String?
@@ -33,16 +30,36 @@ struct Validate: ParsableCommand {
     @Option(help: ArgumentHelp("Measure only inputs i with i mod N = I (0-based).", valueName: "I/N"))
     var shard: String?
 
-    @Option(help: ArgumentHelp("The network gain bound L (Eq. 7) for the tightness ratio L / observed gain.", valueName: "VALUE"))
+    @Option(help: ArgumentHelp("The gain bound L for the tightness ratio L / observed gain (default: Eq. 7 with σ_op from `kappa analyze --norm operator`).", valueName: "VALUE"))
     var bound: Double?
+
+    @Flag(name: .customLong("no-bound"), help: "Skip the static bound (no tightness ratio).")
+    var noBound = false
+
+    func validate() throws {
+        guard (inputOptions.inputs == nil) != (inputOptions.synthetic == nil) else {
+            throw ValidationError("give exactly one of --inputs PATH or --synthetic N")
+        }
+    }
 
     func run() throws {
         let graph = try modelOptions.load(model)
         let slice: Shard
         do { slice = try shard.map { try Shard(parsing: $0) } ?? .all } catch { throw KappaError(error.localizedDescription) }
-        let report = try inputOptions.measure(graph, modelPath: model, bound: bound, shard: slice)
-        try emit(try report.render(format), to: reportFile)
+        let L = noBound ? nil : try bound ?? staticBound(graph)
+        let report = try inputOptions.measure(graph, modelPath: model, bound: L, output: tensor.name, shard: slice)
+        try outputOptions.emit(try report.render(outputOptions.format))
         if let plot { try emit(ValidationPlot.svg(report), to: plot) }
+    }
+
+    /// The sound Eq. 7 bound (σ_op mode) on the same output tensor, as `kappa analyze
+    /// --norm operator` computes it; nil when it is unbounded.
+    func staticBound(_ graph: ModelGraph) throws -> Double? {
+        let options = AnalysisOptions(norm: .operator, output: tensor.name,
+                                      threads: ProcessInfo.processInfo.activeProcessorCount)
+        let result = try SensitivityAnalysis.run(graph, options: options, progress: nil)
+        let L = result.network.eq7[.operator]
+        return L.isFinite ? L : nil
     }
 }
 
@@ -69,11 +86,11 @@ struct MeasurementOptions: ParsableArguments {
     @Option(help: "DeepFool's overshoot.")
     var overshoot: Float = 0.02
 
-    @Option(name: .customLong("output"), help: ArgumentHelp("The tensor y (default: the input of a final Softmax, else the graph output).", valueName: "NAME"))
-    var outputTensor: String?
+    /// Whether any input source was given (`check` measures only then).
+    var given: Bool { inputs != nil || synthetic != nil }
 
     func validate() throws {
-        guard (inputs == nil) != (synthetic == nil) else { throw ValidationError("give exactly one of --inputs PATH or --synthetic N") }
+        guard inputs == nil || synthetic == nil else { throw ValidationError("give only one of --inputs PATH or --synthetic N") }
         if let synthetic, synthetic < 1 { throw ValidationError("--synthetic must be at least 1") }
         guard maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
         guard overshoot >= 0, overshoot.isFinite else { throw ValidationError("--overshoot must be a non-negative number") }
@@ -88,7 +105,7 @@ struct MeasurementOptions: ParsableArguments {
     }
 
     /// Runs the measurement and builds the report (errors become one-line KappaErrors).
-    func measure(_ graph: ModelGraph, modelPath: String, bound: Double?, shard: Shard) throws -> ValidationReport {
+    func measure(_ graph: ModelGraph, modelPath: String, bound: Double?, output: String?, shard: Shard) throws -> ValidationReport {
         do {
             let shape = try Validation.inputShape(of: graph)
             let set: InputSet
@@ -103,7 +120,7 @@ struct MeasurementOptions: ParsableArguments {
             }
             let options = ValidationOptions(
                 deepFool: DeepFoolOptions(maxSteps: maxSteps, overshoot: overshoot, clip: try clip.map { try Self.pair($0, "--clip") }),
-                seed: seed, output: outputTensor, shard: shard, bound: bound)
+                seed: seed, output: output, shard: shard, bound: bound)
             let result = try Validation.run(graph: graph, inputs: set, options: options) { done, total, row in
                 let k = row.kappaMax.map { String(format: "%.4g", $0) } ?? "–"
                 Diagnostics.progress("[\(done)/\(total)] \(row.source): κ max \(k), " +
