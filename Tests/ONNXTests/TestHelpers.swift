@@ -64,6 +64,7 @@ extension ONNXError {
         switch self {
         case .unreadable: "unreadable"
         case .notProtobuf: "notProtobuf"
+        case .notTensorProto: "notTensorProto"
         case .nestingTooDeep: "nestingTooDeep"
         case .noGraph: "noGraph"
         case .unknownDataType: "unknownDataType"

@@ -85,7 +85,7 @@ struct InputReaderTests {
         Bad(name: "fortran.npy", bytes: npy(fortran: "True", shape: "(1,)", data: [0, 0, 0, 0]), expect: "fortran_order"),
         Bad(name: "v9.npy", bytes: [0x93] + Array("NUMPY".utf8) + [9, 0, 0, 0, 0, 0], expect: "version 9.0"),
         Bad(name: "noshape.npy", bytes: npy(shape: "[1]", data: [0, 0, 0, 0]), expect: "shape"),
-        Bad(name: "input_0.pb", bytes: [0xFF, 0xFF, 0xFF, 0x0F, 0x01], expect: "not an ONNX model"),
+        Bad(name: "input_0.pb", bytes: [0xFF, 0xFF, 0xFF, 0x0F, 0x01], expect: "not a serialized ONNX TensorProto"),
     ]
 
     @Test(arguments: badFiles)
