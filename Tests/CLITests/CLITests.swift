@@ -75,6 +75,21 @@ struct CLITests {
         ("check-markdown", ["check", "tiny.onnx", "unsupported.onnx", "--max-bits", "8", "--format", "markdown"], 1),
         ("check-missing-max-bits", ["check", "tiny.onnx"], 2),
         ("check-bad-norm", ["check", "tiny.onnx", "--max-bits", "8", "--norm", "spectral"], 2),
+        ("inspect-text", ["inspect", "tiny.onnx"], 0),
+        ("inspect-json", ["inspect", "mlp.onnx", "--format", "json"], 0),
+        ("inspect-csv", ["inspect", "tiny.onnx", "--format", "csv"], 0),
+        ("inspect-markdown", ["inspect", "unsupported.onnx", "--format", "markdown"], 0),
+        ("inspect-nan-sarif", ["inspect", "nan.onnx", "--format", "sarif"], 0),
+        ("inspect-broken-model", ["inspect", "broken.onnx"], 2),
+        ("inspect-bad-input-shape", ["inspect", "tiny.onnx", "--input-shape", "x=1x0"], 2),
+        ("inspect-unknown-input-shape", ["inspect", "tiny.onnx", "--input-shape", "nope=1x2"], 2),
+        ("validate-synthetic-text", ["validate", "tiny.onnx", "--synthetic", "3", "--seed", "4"], 0),
+        ("validate-synthetic-json", ["validate", "tiny.onnx", "--synthetic", "2", "--format", "json", "--no-bound"], 0),
+        ("validate-no-inputs", ["validate", "mlp.onnx"], 2),
+        ("validate-missing-inputs", ["validate", "mlp.onnx", "--inputs", "nowhere"], 2),
+        ("check-measured-pass", ["check", "tiny.onnx", "--max-bits", "16", "--synthetic", "3"], 0),
+        ("check-measured-over-budget-json", ["check", "tiny.onnx", "--max-bits", "1", "--synthetic", "3", "--format", "json"], 1),
+        ("check-measured-with-static-bound", ["check", "mlp.onnx", "--max-bits", "8", "--synthetic", "3", "--bound", "eq8"], 2),
     ]
 
     @Test(arguments: cases.indices)
