@@ -25,11 +25,13 @@ release: deps
 demo: release
 	@echo "== kappa inspect $(SAMPLE)/model.onnx"
 	@$(KAPPA) inspect $(SAMPLE)/model.onnx
-	@if $(KAPPA) analyze --help >/dev/null 2>&1; then \
-	  echo; echo "== kappa analyze $(SAMPLE)/model.onnx"; $(KAPPA) analyze $(SAMPLE)/model.onnx; fi
-	@if $(KAPPA) validate --help >/dev/null 2>&1; then \
-	  echo; echo "== kappa validate $(SAMPLE)/model.onnx --inputs $(SAMPLE)"; \
-	  $(KAPPA) validate $(SAMPLE)/model.onnx --inputs $(SAMPLE); fi
+	@echo; echo "== kappa analyze $(SAMPLE)/model.onnx --norm operator"
+	@$(KAPPA) analyze $(SAMPLE)/model.onnx --norm operator
+	@echo; echo "== kappa validate $(SAMPLE)/model.onnx --inputs $(SAMPLE)"
+	@$(KAPPA) validate $(SAMPLE)/model.onnx --inputs $(SAMPLE) 2>/dev/null
+	@echo; echo "== kappa check $(SAMPLE)/model.onnx --max-bits 8 (static bound, then measured κ)"
+	@$(KAPPA) check $(SAMPLE)/model.onnx --max-bits 8 --exit-zero
+	@$(KAPPA) check $(SAMPLE)/model.onnx --max-bits 8 --inputs $(SAMPLE) 2>/dev/null
 
 ## test: the whole suite (what .ci/run runs)
 test: deps proto-check
