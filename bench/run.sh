@@ -130,6 +130,19 @@ for L in k["layers"]:
 PY
 fi
 
+# --- analyze: the whole analysis vs the norms alone (issue target: within 1.2x)
+if [ "$what" = analyze ] || [ "$what" = all ]; then
+  echo "== analyze: kappa analyze pipeline vs norms only, VGG-19 (median of 3)" >&2
+  m="$models/vgg19.onnx"
+  r=$(median_json 3 analyze_s "$bin/kappa-bench" analyze "$m")
+  "$py" - "$r" <<'PY' | tee -a "$out/analyze.txt"
+import json,sys
+r=json.loads(sys.argv[1])
+print(f"VGG-19 ({r['layers']} weight layers): norms only {r['norms_only_s']:.2f} s, whole analyze pipeline {r['analyze_s']:.2f} s, "
+      f"ratio {r['ratio']:.3f} (target <= 1.2)")
+PY
+fi
+
 # --- kernels: the reference engine's convolutions vs this machine's sgemm peak (same run)
 if [ "$what" = kernels ] || [ "$what" = deepfool ] || [ "$what" = all ]; then
   echo "== kernels: AlexNet conv forward + adjoint (ConvOperator) vs sgemm 2048^3 peak" >&2
@@ -147,3 +160,28 @@ for r in d["conv"]:
 print(f"  all conv layers: forward {tf/sf:.1f} GFLOP/s = {tf/sf/peak:.0%} of peak; backward {tb/sb:.1f} GFLOP/s = {tb/sb/peak:.0%} of peak")
 PY
 fi
+
+# --- deepfool: kappa validate on AlexNet (1x3x224x224), seconds per image and per step, RSS
+if [ "$what" = deepfool ] || [ "$what" = all ]; then
+  echo "== deepfool: kappa validate AlexNet --synthetic 4 (release, whole process)" >&2
+  m="$models/bvlc_alexnet.onnx"
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/deepfool.time" \
+    "$bin/kappa" validate "$m" --synthetic 4 --no-bound --format json -o "$out/deepfool.json" 2>/dev/null
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/load_only.time" "$bin/kappa-bench" load "$m" --touch > /dev/null
+  "$py" - "$out" "$m" <<'PY' | tee -a "$out/deepfool.txt"
+import json,os,sys
+out,m=sys.argv[1],sys.argv[2]
+d=json.load(open(f"{out}/deepfool.json"))
+t=json.loads(open(f"{out}/deepfool.time").read().strip().splitlines()[-1])
+l=json.loads(open(f"{out}/load_only.time").read().strip().splitlines()[-1])
+n=len(d["inputs"]); steps=sum(r["steps"] for r in d["inputs"])
+size=os.path.getsize(m)
+work=t["wall_s"]-l["wall_s"]
+print(f"AlexNet DeepFool: {n} images, {steps} steps in {t['wall_s']:.2f} s whole process "
+      f"({l['wall_s']:.2f} s of it loading): {work/n:.2f} s per image, {work/max(steps,1):.2f} s per step "
+      f"(forward + 10-row backward + iterate evaluation)")
+print(f"  peak RSS {t['peak_rss_kb']/1e3:.0f} MB = {t['peak_rss_kb']*1e3/size:.2f}x the {size/1e6:.0f} MB model (target <= 2x + activations)")
+PY
+fi
+
+echo "results in $out/*.txt" >&2

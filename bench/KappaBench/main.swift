@@ -4,6 +4,7 @@
 //
 //   kappa-bench load MODEL [--touch]
 //   kappa-bench kernels
+//   kappa-bench analyze MODEL
 import Foundation
 import ONNX
 
@@ -51,8 +52,15 @@ if args.count >= 2, args[1] == "kernels" {
     }
     exit(0)
 }
+if args.count >= 3, args[1] == "analyze" {
+    do { try emit(try analyzeRows(path: args[2])) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
 guard args.count >= 3, args[1] == "load" else {
-    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels\n".utf8))
+    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels | kappa-bench analyze MODEL\n".utf8))
     exit(2)
 }
 let path = args[2]
