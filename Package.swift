@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(name: "kappa-bench", dependencies: ["ONNX", "Linalg", "Sensitivity", "Reports"], path: "bench/KappaBench"),
 
         // Test support: an ONNX writer (protobuf-c pack) and model builders.
-        .target(name: "KappaTestSupport", dependencies: ["ONNX", "ONNXProto", "CProtobufC"]),
+        .target(name: "KappaTestSupport", dependencies: ["ONNX", "Linalg", "ONNXProto", "CProtobufC"]),
 
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "KappaTestSupport"],
                     resources: [.copy("Malformed")]),

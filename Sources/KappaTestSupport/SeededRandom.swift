@@ -1,19 +1,14 @@
 import Foundation
+import Linalg
 
-/// SplitMix64: a small, fast, seedable generator so every generated model and test input
-/// is reproducible bit for bit.
+/// Linalg's SplitMix64 with uniform [0, 1) and Box–Muller deviates: every generated model
+/// and test input is reproducible bit for bit.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { SplitMix64.next(&state) }
 
     /// Uniform in [0, 1).
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
@@ -35,16 +30,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         let out = [Float](unsafeUninitializedCapacity: count) { buf, n in
             guard let p = buf.baseAddress else { n = 0; return }
             for i in 0..<count {
-                s &+= 0x9E37_79B9_7F4A_7C15
-                var z = s
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                let a = z ^ (z >> 31)
-                s &+= 0x9E37_79B9_7F4A_7C15
-                z = s
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                let b = z ^ (z >> 31)
+                let a = SplitMix64.next(&s)
+                let b = SplitMix64.next(&s)
                 let u1 = max(Double(a >> 11) * 0x1p-53, 1e-300), u2 = Double(b >> 11) * 0x1p-53
                 (p + i).initialize(to: Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2) * scale))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 
 /// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014) with Box–Muller normals: the seeded
 /// source of random perturbation directions and synthetic inputs. Each input gets its own
@@ -15,13 +16,7 @@ public struct RandomSource: Sendable {
         state = s.next()
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { SplitMix64.next(&state) }
 
     /// Uniform in (0, 1].
     public mutating func uniform() -> Double { Double((next() >> 11) + 1) * 0x1p-53 }
