@@ -36,14 +36,19 @@ extension SpectralNorm {
         return max(0, try LAPACK.largestEigenvalue(&g, order: p)).squareRoot()
     }
 
-    /// Rows per panel of the fused Gram product: about 512 KiB of float32 (a quarter of a 2 MiB L2),
-    /// measured best on 4096 × 25088 (5 rows: 22 ms per pass against 43 ms for sgemv, sgemvᵀ).
-    static let panelElements = 1 << 17
+    /// Panel of the fused Gram product: at most 1 MiB of float32 (half a 2 MiB L2), whole rows,
+    /// a multiple of 8 rows when there are more than 8 (OpenBLAS's sgemv kernels take rows in
+    /// fours: 5 rows cost 26 ms per pass over 4096 × 25088, 4 or 8 rows 21 ms, sgemv then sgemvᵀ
+    /// unfused 40 ms; the memory-bandwidth floor for one read of the 411 MB is 16–17 ms).
+    static func panelRows(rows: Int, cols: Int) -> Int {
+        let r = max(1, min(rows, (1 << 18) / max(cols, 1)))
+        return r > 8 ? r - r % 8 : r
+    }
     /// Rows whose float32 contributions to AᵀA·v are summed before adding them to the float64 total.
-    static let flushRows = 64
+    static let flushRows = 256
 
     /// σ₁ by symmetric Lanczos on AᵀA (`GramLanczos`) with the float32 block in place: each Gram
-    /// product streams A once, in panels P of ≈ ``panelElements`` (whole rows, contiguous):
+    /// product streams A once, in panels P of ``panelRows(rows:cols:)`` whole rows (contiguous, ≤ 1 MiB):
     /// y = P·x (`sgemv`), w += Pᵀ·y (`sgemvᵀ`, P still in cache). Partial sums of w over
     /// ``flushRows`` rows are float32, the total float64. Scaling: x = s·v and y = s·(P·x) with
     /// s = 2^e ≈ √max(m, n)/‖A‖_F (exact, |e| ≤ 126), so with ‖v‖ = 1 every float32 partial sum of y is
@@ -55,7 +60,7 @@ extension SpectralNorm {
         let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
         let s = Double(sign: .plus, exponent: e, significand: 1)
         let inverseSquare = 1 / (s * s), scale = Float(s)
-        let panel = max(1, min(rows, panelElements / cols))
+        let panel = panelRows(rows: rows, cols: cols)
         let group = max(1, flushRows / panel) * panel
         let xs = UnsafeMutablePointer<Float>.allocate(capacity: cols)
         let ws = UnsafeMutablePointer<Float>.allocate(capacity: cols)
