@@ -32,7 +32,10 @@
 struct GramLanczos {
     /// Length of the vectors (columns of A).
     var n: Int
-    /// Dimension beyond which the Krylov space cannot grow: min(m, n) (rank of AᵀA ≤ m).
+    /// A dimension the Krylov space cannot exceed; reaching it makes θ exact. For AᵀA (rank ≤ m)
+    /// and a start vector with a component in null(A): min(n, m + 1) — *not* min(m, n): K_k is
+    /// span{v₁} plus k − 1 dimensions of range(Aᵀ), so for m < n only k = m + 1 is invariant
+    /// (the 2 × 3 and 6 × 700 test cases stop 34 % and 4e-5 low at k = m).
     var krylovLimit: Int
     var tolerance: Double
     /// 100·tolerance clamped to [1e-5, 1e-2] (1e-4 by default), as in `GolubKahanLanczos`.

@@ -37,12 +37,12 @@ extension SpectralNorm {
     }
 
     /// Panel of the fused Gram product: at most 1 MiB of float32 (half a 2 MiB L2), whole rows,
-    /// a multiple of 8 rows when there are more than 8 (OpenBLAS's sgemv kernels take rows in
+    /// a multiple of 8 rows when more than 8 and not the whole block (OpenBLAS's sgemv kernels take rows in
     /// fours: 5 rows cost 26 ms per pass over 4096 × 25088, 4 or 8 rows 21 ms, sgemv then sgemvᵀ
     /// unfused 40 ms; the memory-bandwidth floor for one read of the 411 MB is 16–17 ms).
     static func panelRows(rows: Int, cols: Int) -> Int {
         let r = max(1, min(rows, (1 << 18) / max(cols, 1)))
-        return r > 8 ? r - r % 8 : r
+        return r > 8 && r < rows ? r - r % 8 : r
     }
     /// Rows whose float32 contributions to AᵀA·v are summed before adding them to the float64 total.
     static let flushRows = 256
@@ -68,7 +68,7 @@ extension SpectralNorm {
         defer { xs.deallocate(); ws.deallocate(); ys.deallocate() }
         // Stored Lanczos vectors (float64, n each) capped at 512 MiB before restarting.
         let budget = (512 << 20) / (8 * cols)
-        let engine = GramLanczos(n: cols, krylovLimit: min(rows, cols), tolerance: options.tolerance,
+        let engine = GramLanczos(n: cols, krylovLimit: min(cols, rows + 1), tolerance: options.tolerance,
                                  maxIterations: max(1, options.maxIterations),
                                  maxBasis: min(max(2, budget), options.maxIterations + 1), seed: options.seed)
         let r = try engine.run(applyGram: { v, out in
