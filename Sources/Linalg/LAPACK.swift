@@ -53,6 +53,37 @@ enum LAPACK {
         return w[0]
     }
 
+    /// The largest eigenvalue of the k × k symmetric tridiagonal matrix with diagonal `d` and
+    /// off-diagonal `e` (k − 1 entries) and its unit eigenvector: `LAPACKE_dstevr` with range 'I',
+    /// il = iu = k (MRRR, high relative accuracy; O(k) for the value, O(k²) at worst with the vector).
+    static func tridiagonalTop(d: [Double], e: [Double]) throws(LinalgError) -> (value: Double, vector: [Double]) {
+        let k = d.count
+        guard k > 0 else { return (0, []) }
+        if k == 1 { return (d[0], [1]) }
+        var dd = d
+        var ee = e + [Double](repeating: 0, count: max(0, k - e.count))
+        var found: LapackInt = 0
+        var w = [Double](repeating: 0, count: k)
+        var z = [Double](repeating: 0, count: k)
+        var support = [LapackInt](repeating: 0, count: 2)
+        let info = dd.withUnsafeMutableBufferPointer { db in
+            ee.withUnsafeMutableBufferPointer { eb in
+                w.withUnsafeMutableBufferPointer { wb in
+                    z.withUnsafeMutableBufferPointer { zb in
+                        support.withUnsafeMutableBufferPointer { sb in
+                            LAPACKE_dstevr(LAPACK_COL_MAJOR, char("V"), char("I"), LapackInt(k), db.baseAddress,
+                                           eb.baseAddress, 0, 0, LapackInt(k), LapackInt(k), 0, &found,
+                                           wb.baseAddress, zb.baseAddress, LapackInt(k), sb.baseAddress)
+                        }
+                    }
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dstevr", info: Int32(info)) }
+        guard found == 1 else { throw .lapack(routine: "dstevr", info: Int32(-1000 - found)) }
+        return (w[0], z)
+    }
+
     /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
     /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
     /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first

@@ -47,6 +47,13 @@ func knownSVD(rows m: Int, cols n: Int, singular s: [Double], seed: UInt64) -> [
     return a
 }
 
+/// (i mod 7 − 3)·(j mod 5 + 1): rank 1 with small integers.
+func rankOneIntegers(rows: Int, cols: Int) -> [Float] {
+    var a = [Float](repeating: 0, count: rows * cols)
+    for i in 0..<rows { for j in 0..<cols { a[i * cols + j] = Float(i % 7 - 3) * Float(j % 5 + 1) } }
+    return a
+}
+
 struct MatrixCase: CustomStringConvertible, Sendable {
     var name: String, rows: Int, cols: Int, blocks: Int = 1
     /// Closed-form σ₁ when known (else only the LAPACK reference).
@@ -95,6 +102,26 @@ let matrixCases: [MatrixCase] = [
     MatrixCase(name: "row vector 1×300", rows: 1, cols: 300) { var r = TestRandom(9); return r.floats(300) },
     MatrixCase(name: "column 200×1", rows: 200, cols: 1) { var r = TestRandom(10); return r.floats(200) },
     MatrixCase(name: "2×2 [[3,0],[4,5]], σ = 3√5", rows: 2, cols: 2, closedForm: 3 * 5.0.squareRoot()) { [3, 0, 4, 5] },
+    // Gram-path specifics: Krylov limit min(m, n) reached, panels with remainders, repeated top σ.
+    MatrixCase(name: "2×3 (Krylov space exhausted at k = 3 = m + 1)", rows: 2, cols: 3) { [Float]([1, -2, 0.5, 3, 0.25, -1]) },
+    MatrixCase(name: "3×2", rows: 3, cols: 2) { [Float]([2, -1, 0.5, 4, -3, 1]) },
+    MatrixCase(name: "wide 6×700 (rank 6 Gram in ℝ⁷⁰⁰)", rows: 6, cols: 700) { var r = TestRandom(15); return r.floats(6 * 700) },
+    MatrixCase(name: "rank 1 integer outer product 40×70", rows: 40, cols: 70) {
+        rankOneIntegers(rows: 40, cols: 70)
+    },
+    MatrixCase(name: "150×4096: 32-row panels, float64 flush, remainder panel", rows: 150, cols: 4096) {
+        var r = TestRandom(16); return r.floats(150 * 4096)
+    },
+    MatrixCase(name: "known SVD 60×80, σ = 5, 5, 5 (repeated top), then 4.9 … 1", rows: 60, cols: 80, closedForm: 5) {
+        let tail: [Double] = (0..<57).map { (i: Int) -> Double in 4.9 - 3.9 * Double(i) / 56 }
+        return knownSVD(rows: 60, cols: 80, singular: [5, 5, 5] + tail, seed: 17)
+    },
+    MatrixCase(name: "2 blocks 130×300, largest in block 1", rows: 130, cols: 300, blocks: 2) {
+        var r = TestRandom(18)
+        var a = r.floats(2 * 130 * 300)
+        for i in 0..<(130 * 300) { a[i] *= 1.25 }
+        return a
+    },
 ]
 
 /// σ₁ over the blocks by the reference.
