@@ -53,6 +53,29 @@ enum LAPACK {
         return w[0]
     }
 
+    /// The largest eigenvalue of the Hermitian p × p complex matrix `g` (interleaved re/im
+    /// doubles, row-major, upper triangle; destroyed): `LAPACKE_zheevr` with range 'I',
+    /// il = iu = p (Householder tridiagonalization, then bisection for the one eigenvalue).
+    static func largestHermitianEigenvalue(_ g: UnsafeMutablePointer<Double>, order p: Int) throws(LinalgError) -> Double {
+        guard p > 0 else { return 0 }
+        var found: LapackInt = 0
+        var w = [Double](repeating: 0, count: p)
+        var z = [Double](repeating: 0, count: 2)
+        var support = [LapackInt](repeating: 0, count: 2)
+        let info = w.withUnsafeMutableBufferPointer { wb in
+            z.withUnsafeMutableBufferPointer { zb in
+                support.withUnsafeMutableBufferPointer { sb in
+                    LAPACKE_zheevr(LAPACK_ROW_MAJOR, char("N"), char("I"), char("U"), LapackInt(p), OpaquePointer(g),
+                                   LapackInt(p), 0, 0, LapackInt(p), LapackInt(p), 0, &found,
+                                   wb.baseAddress, OpaquePointer(zb.baseAddress), 1, sb.baseAddress)
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "zheevr", info: Int32(info)) }
+        guard found == 1 else { throw .lapack(routine: "zheevr", info: Int32(-1000 - found)) }
+        return w[0]
+    }
+
     /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
     /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
     /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first
