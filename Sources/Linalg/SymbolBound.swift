@@ -1,6 +1,5 @@
 // A second proven upper bound on a convolution's operator norm: the largest singular value of its
 // symbol over the DFT frequencies of an exact circulant embedding.
-import Dispatch
 import Foundation
 
 /// ‖A‖ ≤ max_ω σ_max(Ŵ(ω)) for a Conv / ConvTranspose A (bias excluded), with a rounding margin.
@@ -33,9 +32,10 @@ import Foundation
 /// **Cost savings.** Ŵ(−ω) = conj(Ŵ(ω)) (W real) has the same singular values, so only one of each
 /// pair {ω, −ω} is visited; an axis whose active taps share one shift contributes a unit scalar
 /// factor only and is visited at ω_a = 0 alone. σ²_max is the largest eigenvalue of the Gram matrix
-/// on the smaller side (`zherk`, then `zheevr` for the top eigenvalue). Frequencies are split over
-/// the cores (`DispatchQueue.concurrentPerform`). Skipped (nil) when the estimated flop count
-/// exceeds the budget (``SpectralOptions/symbolFlopBudget``) or a symbol has more than 2²² entries.
+/// on the smaller side (`zherk`, then `zheevr` for the top eigenvalue). Serial on the calling thread:
+/// callers already run layers in parallel, and splitting frequencies over 2 threads was measured
+/// slower (AlexNet conv3: 1.35 s vs 0.95 s). Skipped (nil) when the estimated flop count exceeds
+/// the budget (``SpectralOptions/symbolFlopBudget``) or a symbol has more than 2²² entries.
 ///
 /// **Rounding (u = 2⁻⁵³).** Twiddles are products of ≤ 3 tabulated e^{−2πit/N} (exact integer
 /// reduction t = ω·δ mod N), each off by ≤ 30u, so each is within η = 128u of its exact value.
@@ -49,8 +49,9 @@ import Foundation
 /// (√(max λ̃ + 2Δ) + 2e₁)·(1 + 4u) (the factors 2 and 1 + 4u cover rounding in this formula).
 /// The margin is relative ≲ 1e-9 for realistic layers.
 public enum SymbolBound {
-    /// The flop budget used when none is given (≈ 2–4 s on one core).
-    public static let defaultFlopBudget = 2e10
+    /// The flop budget used when none is given: 5e10 estimated flops, ≈ 2.5 s on one core of the
+    /// development machine (AlexNet conv3, 2.0e10 estimated, took 0.95 s; zherk runs near peak).
+    public static let defaultFlopBudget = 5e10
     /// The most entries of one symbol matrix (2²², 64 MiB of complex float64).
     static let maxEntries = 1 << 22
 
@@ -82,43 +83,35 @@ public enum SymbolBound {
                 return (cos(x), -sin(x))
             }
         }
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, frequencies.count))
-        let best = MaxSlots(workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let symbol = UnsafeMutablePointer<Double>.allocate(capacity: 2 * rows * cols)
-            let p = min(rows, cols)
-            let gram = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p * p)
-            defer { symbol.deallocate(); gram.deallocate() }
-            var top = 0.0
-            var f = w
-            while f < frequencies.count {
-                let omega = frequencies[f]
-                let twiddles = grid.taps.map { tap -> (Double, Double) in
-                    var re = 1.0, im = 0.0
-                    for a in 0..<omega.count {
-                        let n = tables[a].count
-                        let (c, s) = tables[a][((omega[a] * tap.shifts[a]) % n + n) % n]
-                        (re, im) = (re * c - im * s, re * s + im * c)
-                    }
-                    return (re, im)
+        let p = min(rows, cols)
+        let symbol = UnsafeMutablePointer<Double>.allocate(capacity: 2 * rows * cols + LAPACK.slack)
+        let gram = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p * p + LAPACK.slack)
+        defer { symbol.deallocate(); gram.deallocate() }
+        var lambda = 0.0
+        for omega in frequencies {
+            let twiddles = grid.taps.map { tap -> (Double, Double) in
+                var re = 1.0, im = 0.0
+                for a in 0..<omega.count {
+                    let n = tables[a].count
+                    let (c, s) = tables[a][((omega[a] * tap.shifts[a]) % n + n) % n]
+                    (re, im) = (re * c - im * s, re * s + im * c)
                 }
-                for gr in 0..<g.groups where !top.isNaN {
-                    fill(symbol, op: op, group: gr, rows: rows, groupChannels: cg, grid: grid, twiddles: twiddles)
-                    BLAS.zherk(conjugateFirst: cols <= rows, n: p, k: max(rows, cols), a: symbol, lda: cols, c: gram, ldc: p)
-                    do { top = max(top, try LAPACK.largestHermitianEigenvalue(gram, order: p)) } catch { top = .nan }
-                }
-                f = top.isNaN ? frequencies.count : f + workers
+                return (re, im)
             }
-            best.set(w, top)
+            for gr in 0..<g.groups {
+                fill(symbol, op: op, group: gr, rows: rows, groupChannels: cg, grid: grid, twiddles: twiddles)
+                BLAS.zherk(conjugateFirst: cols <= rows, n: p, k: max(rows, cols), a: symbol, lda: cols, c: gram, ldc: p)
+                guard let top = try? LAPACK.largestHermitianEigenvalue(gram, order: p), top.isFinite else { return nil }
+                lambda = max(lambda, top)
+            }
         }
-        guard let lambda = best.maximum else { return nil }
         let u = 0x1p-53, k = Double(grid.tapsPerEntry)
         let gamma = { (n: Double) in n * u / (1 - n * u) }
         let delta1 = 128 * u + 2 * gamma(k + 1)
         let e1 = 2.0.squareRoot() * delta1 * k.squareRoot() * weightNorm
         let frob = (1 + 2.0.squareRoot() * delta1) * k.squareRoot() * weightNorm
-        let l = Double(max(rows, cols)), p = Double(min(rows, cols))
-        let delta = (gamma(4 * l) + 64 * p * u) * frob * frob
+        let l = Double(max(rows, cols)), pd = Double(p)
+        let delta = (gamma(4 * l) + 64 * pd * u) * frob * frob
         return ((max(lambda, 0) + 2 * delta).squareRoot() + 2 * e1) * (1 + 4 * u)
     }
 
@@ -155,18 +148,5 @@ public enum SymbolBound {
             if flat <= partner { out.append(omega) }
         }
         return out
-    }
-}
-
-/// Per-worker maxima; each slot written once by its worker, read after all finished.
-private final class MaxSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Double]
-    init(_ n: Int) { values = Array(repeating: 0, count: n) }
-    func set(_ i: Int, _ v: Double) { lock.lock(); values[i] = v; lock.unlock() }
-    /// The maximum, or nil if any worker failed (NaN).
-    var maximum: Double? {
-        lock.lock(); defer { lock.unlock() }
-        return values.contains(where: \.isNaN) ? nil : values.max()
     }
 }
