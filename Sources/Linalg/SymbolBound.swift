@@ -24,8 +24,9 @@ import Foundation
 /// exp(+…), i.e. Ŵ(−ω)), so ‖C‖ = max_ω σ_max(Ŵ(ω)); groups are independent blocks.
 /// This is Sedghi, Gupta & Long, "The Singular Values of Convolutional Layers" (ICLR 2019), Thm. 6,
 /// for the circulant case, plus the Toeplitz-in-circulant embedding (R, E) and, for strides, the
-/// polyphase form. The polyphase symbol is never worse than the stride-1 symbol followed by
-/// subsampling (its Gram matrix Ŵ_pŴ_pᴴ is the average of Ŵ₁Ŵ₁ᴴ over the s aliases), and it is
+/// polyphase form. On the continuous torus the polyphase symbol is never worse than the stride-1
+/// symbol followed by subsampling (its Gram matrix Ŵ_pŴ_pᴴ is the average of Ŵ₁Ŵ₁ᴴ over the s
+/// aliases; on the finite grids this is only checked numerically, in the tests), and it is
 /// exact (= σ_matrix) for non-overlapping windows. All of (1)–(3) are checked numerically in
 /// OperatorNormTests (dense R·C·E·Π against the impulse matrix, ‖C‖ by dgesdd against the max).
 ///
