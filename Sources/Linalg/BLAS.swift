@@ -51,6 +51,16 @@ public enum BLAS {
         cblas_dgemv(CblasRowMajor, op(trans), int(m), int(n), alpha, a, int(lda), x, 1, beta, y, 1)
     }
 
+    /// C = A^H·A (`conjugateFirst`, A is k × n) or A·A^H (A is n × k): the n × n Hermitian Gram
+    /// matrix of a row-major complex float64 matrix (interleaved re/im), upper triangle only
+    /// (`cblas_zherk`, alpha = 1, beta = 0; the strict lower triangle of C is not written).
+    public static func zherk(conjugateFirst: Bool, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+                             c: UnsafeMutablePointer<Double>, ldc: Int) {
+        guard n > 0 else { return }
+        cblas_zherk(CblasRowMajor, CblasUpper, conjugateFirst ? CblasConjTrans : CblasNoTrans, int(n), int(k),
+                    1, a, int(lda), 0, c, int(ldc))
+    }
+
     /// The number of OpenBLAS worker threads for all later calls (`openblas_set_num_threads`);
     /// values below 1 are raised to 1.
     public static func setThreads(_ n: Int) {

@@ -17,7 +17,8 @@
 /// call allocates its own scratch, so concurrent calls are safe (hence `@unchecked Sendable`).
 public final class ConvOperator: @unchecked Sendable {
     public let geometry: ConvGeometry
-    private let weight: UnsafePointer<Float>
+    /// The ONNX weight (not owned; see "Memory" above). Internal: read by ``SymbolBound``.
+    let weight: UnsafePointer<Float>
     private let windows: Windows
     /// Channels per group on each side and the im2col row count B/g·K.
     private let smallPerGroup: Int, bigPerGroup: Int, rowsPerGroup: Int

@@ -84,6 +84,46 @@ enum LAPACK {
         return (w[0], z)
     }
 
+    /// The largest eigenvalue of the Hermitian p × p complex matrix `g` (interleaved re/im
+    /// doubles, row-major, upper triangle; destroyed): `LAPACKE_zheevr_work` with range 'I',
+    /// il = iu = p (Householder tridiagonalization, then bisection for the one eigenvalue).
+    /// Called column-major on the lower triangle, i.e. on conj(G), which has the same eigenvalues,
+    /// so LAPACKE makes no transposed copy. All workspaces are allocated here with `slack` extra
+    /// entries and `g` must hold 2·p² + `slack` doubles: OpenBLAS 0.3.21's AVX-512 zgemv kernel
+    /// (inside zlatrd) was measured reading past the end of exactly-sized buffers (a segfault at a
+    /// fresh thread's malloc arena end).
+    static let slack = 256
+    static func largestHermitianEigenvalue(_ g: UnsafeMutablePointer<Double>, order p: Int) throws(LinalgError) -> Double {
+        guard p > 0 else { return 0 }
+        var found: LapackInt = 0
+        let w = UnsafeMutablePointer<Double>.allocate(capacity: p + slack)
+        let z = UnsafeMutablePointer<Double>.allocate(capacity: 2 + slack)
+        let support = UnsafeMutablePointer<LapackInt>.allocate(capacity: 2 + slack)
+        defer { w.deallocate(); z.deallocate(); support.deallocate() }
+        func call(_ work: UnsafeMutablePointer<Double>, _ lwork: Int, _ rwork: UnsafeMutablePointer<Double>, _ lrwork: Int,
+                  _ iwork: UnsafeMutablePointer<LapackInt>, _ liwork: Int) -> LapackInt {
+            LAPACKE_zheevr_work(LAPACK_COL_MAJOR, char("N"), char("I"), char("L"), LapackInt(p), OpaquePointer(g),
+                                LapackInt(p), 0, 0, LapackInt(p), LapackInt(p), 0, &found, w, OpaquePointer(z), 1,
+                                support, OpaquePointer(work), LapackInt(lwork), rwork, LapackInt(lrwork),
+                                iwork, LapackInt(liwork))
+        }
+        // Workspace query, then owned workspaces (complex work: 2 doubles per entry), all padded.
+        var sizes = (0.0, 0.0), rsize = 0.0, isize: LapackInt = 0
+        let query = withUnsafeMutablePointer(to: &sizes) { sp in
+            sp.withMemoryRebound(to: Double.self, capacity: 2) { call($0, -1, &rsize, -1, &isize, -1) }
+        }
+        guard query == 0 else { throw .lapack(routine: "zheevr", info: Int32(query)) }
+        let lwork = max(Int(sizes.0), 2 * p), lrwork = max(Int(rsize), 24 * p), liwork = max(Int(isize), 10 * p)
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * lwork + slack)
+        let rwork = UnsafeMutablePointer<Double>.allocate(capacity: lrwork + slack)
+        let iwork = UnsafeMutablePointer<LapackInt>.allocate(capacity: liwork + slack)
+        defer { work.deallocate(); rwork.deallocate(); iwork.deallocate() }
+        let info = call(work, lwork, rwork, lrwork, iwork, liwork)
+        guard info == 0 else { throw .lapack(routine: "zheevr", info: Int32(info)) }
+        guard found == 1 else { throw .lapack(routine: "zheevr", info: Int32(-1000 - found)) }
+        return w[0]
+    }
+
     /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
     /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
     /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first

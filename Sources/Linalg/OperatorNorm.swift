@@ -1,13 +1,26 @@
 // The operator norm of a convolution with a certified interval.
 
 public struct OperatorNormEstimate: Sendable, Equatable {
+    /// Which proven bound `upper` is.
+    public enum UpperMethod: String, Sendable {
+        /// √c·σ_matrix (c = ``ConvGeometry/overlapCount``).
+        case overlap
+        /// The symbol bound of ``SymbolBound``.
+        case symbol
+    }
     public var lower: Double     // ‖A v‖/‖v‖ at the final iterate (always ≤ σ_op)
-    public var upper: Double     // rigorous: min over proven bounds, e.g. √c·σ_matrix (state which in docs)
+    public var upper: Double     // rigorous: min(√c·σ_matrix, symbol bound); `upperMethod` says which
     public var iterations: Int
     public var achievedTolerance: Double
+    public var upperMethod: UpperMethod
+    /// The symbol bound as computed (nil when skipped), also when it lost to √c·σ_matrix or was
+    /// rejected for contradicting `lower` (see ``OperatorNorm/convolution(_:matrixSigma:options:)``).
+    public var symbolUpper: Double?
 
-    public init(lower: Double, upper: Double, iterations: Int, achievedTolerance: Double) {
+    public init(lower: Double, upper: Double, iterations: Int, achievedTolerance: Double,
+                upperMethod: UpperMethod = .overlap, symbolUpper: Double? = nil) {
         self.lower = lower; self.upper = upper; self.iterations = iterations; self.achievedTolerance = achievedTolerance
+        self.upperMethod = upperMethod; self.symbolUpper = symbolUpper
     }
 }
 
@@ -35,21 +48,29 @@ public enum OperatorNorm {
     /// - lower = ‖A·v‖/‖v‖ for the final Ritz vector v (rounded to float32 and applied once more).
     ///   A Rayleigh-quotient bound: ≤ σ_op exactly, up to the float32 rounding of that one product
     ///   (relative ≲ 1e-6 in practice; the worst case is γ_K·‖|A|‖/σ_op with K the terms per output).
-    /// - upper = √c·matrixSigma with c = ``ConvGeometry/overlapCount``. Proof: A·x = [W_gr·P(x_gr)]_gr
+    /// - upper = min of two proven bounds (`upperMethod` says which won):
+    ///   (a) √c·matrixSigma with c = ``ConvGeometry/overlapCount``. Proof: A·x = [W_gr·P(x_gr)]_gr
     ///   with P the im2col map, so ‖A·x‖ ≤ σ_matrix·‖P(x)‖_F and ‖P(x)‖²_F = Σ_p x_p²·#windows(p)
     ///   ≤ c·‖x‖²; a ConvTranspose is the adjoint of such a Conv with the same blocks, and
     ///   ‖Aᵀ‖ = ‖A‖. Rigorous when `matrixSigma` ≥ σ_matrix (pass the exact or an upper value;
     ///   a Lanczos σ_matrix is low by ≈ its achieved tolerance).
+    ///   (b) the symbol bound max_ω σ_max(Ŵ(ω)) of ``SymbolBound`` (proof there), computed from the
+    ///   weight alone, unless its estimated cost exceeds `options.symbolFlopBudget`.
+    ///   A symbol bound below lower·(1 − 1e-4) contradicts its theorem (lower carries only float32
+    ///   rounding, ≲ 1e-6 relative in practice): it is then discarded (upper = (a)) and stays
+    ///   visible in `symbolUpper`. Within that slack upper may sit below lower, as (a) already may
+    ///   when it is tight (c = 1).
     /// A non-finite weight gives lower = upper = its Frobenius norm (∞ or NaN); a zero weight 0.
     public static func convolution(_ op: ConvOperator, matrixSigma: Double,
                                    options: SpectralOptions = .init()) -> OperatorNormEstimate {
         let g = op.geometry
-        let upper = Double(g.overlapCount).squareRoot() * matrixSigma
+        let overlap = Double(g.overlapCount).squareRoot() * matrixSigma
         let weightNorm = op.weightFrobenius
         guard weightNorm.isFinite, weightNorm > 0 else {
-            return OperatorNormEstimate(lower: weightNorm, upper: weightNorm.isNaN ? .nan : max(weightNorm, upper),
+            return OperatorNormEstimate(lower: weightNorm, upper: weightNorm.isNaN ? .nan : max(weightNorm, overlap),
                                         iterations: 0, achievedTolerance: 0)
         }
+        let symbol = options.symbolFlopBudget > 0 ? SymbolBound.convolution(op, flopBudget: options.symbolFlopBudget) : nil
         let m = g.outputCount, n = g.inputCount
         let xs = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(m, n))
         let ys = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(m, n))
@@ -74,7 +95,9 @@ public enum OperatorNorm {
             })
         } catch {
             // Only the k × k bidiagonal SVD can fail (dbdsqr non-convergence): report no lower bound.
-            return OperatorNormEstimate(lower: 0, upper: upper, iterations: 0, achievedTolerance: .infinity)
+            let (upper, method) = combine(lower: 0, overlap: overlap, symbol: symbol)
+            return OperatorNormEstimate(lower: 0, upper: upper, iterations: 0, achievedTolerance: .infinity,
+                                        upperMethod: method, symbolUpper: symbol)
         }
         // lower = ‖A·v‖/‖v‖ with v as applied (float32).
         var lower = result.sigma
@@ -84,7 +107,15 @@ public enum OperatorNorm {
             let vNorm = Frobenius.norm(inN)
             if vNorm > 0 { lower = Frobenius.norm(UnsafeBufferPointer(outM)) / vNorm }
         }
+        let (upper, method) = combine(lower: lower, overlap: overlap, symbol: symbol)
         return OperatorNormEstimate(lower: lower, upper: upper, iterations: result.iterations,
-                                    achievedTolerance: result.achievedTolerance)
+                                    achievedTolerance: result.achievedTolerance, upperMethod: method, symbolUpper: symbol)
+    }
+
+    /// upper = min(overlap, symbol), except that a missing, non-finite or negative symbol bound, or one
+    /// below lower·(1 − 1e-4) (impossible for a correct bound), is ignored.
+    static func combine(lower: Double, overlap: Double, symbol: Double?) -> (Double, OperatorNormEstimate.UpperMethod) {
+        guard let s = symbol, s.isFinite, s >= 0, !(s < lower * (1 - 1e-4)) else { return (overlap, .overlap) }
+        return overlap.isNaN || s < overlap ? (s, .symbol) : (overlap, .overlap)
     }
 }

@@ -14,11 +14,15 @@ public struct SpectralOptions: Sendable {
     public var exactThreshold: Int = 1 << 20 // use LAPACK when rows*cols ≤ this (documented choice; tune it)
     /// Seed of the Gaussian start vector (results are reproducible).
     public var seed: UInt64 = 42
+    /// Convolutions: skip the symbol upper bound (``SymbolBound``) above this many estimated flops
+    /// (``SymbolBound/estimatedFlops(_:)``); 0 disables it. σ_op's upper is then √c·σ_matrix alone.
+    public var symbolFlopBudget: Double = SymbolBound.defaultFlopBudget
 
     public init(tolerance: Double = 1e-6, maxIterations: Int = 500, exact: Bool = false,
-                exactThreshold: Int = 1 << 20, seed: UInt64 = 42) {
+                exactThreshold: Int = 1 << 20, seed: UInt64 = 42,
+                symbolFlopBudget: Double = SymbolBound.defaultFlopBudget) {
         self.tolerance = tolerance; self.maxIterations = maxIterations; self.exact = exact
-        self.exactThreshold = exactThreshold; self.seed = seed
+        self.exactThreshold = exactThreshold; self.seed = seed; self.symbolFlopBudget = symbolFlopBudget
     }
 }
 
