@@ -39,7 +39,7 @@ let package = Package(
             ]),
 
         // Benchmark driver (bench/run.sh builds it in release mode).
-        .executableTarget(name: "kappa-bench", dependencies: ["ONNX", "Linalg", "Sensitivity", "Reports"], path: "bench/KappaBench"),
+        .executableTarget(name: "kappa-bench", dependencies: ["ONNX", "Linalg", "Sensitivity", "Reports", "KappaTestSupport"], path: "bench/KappaBench"),
 
         // Test support: an ONNX writer (protobuf-c pack) and model builders.
         .target(name: "KappaTestSupport", dependencies: ["ONNX", "Linalg", "ONNXProto", "CProtobufC"]),

@@ -43,6 +43,25 @@ rows.sort(key=lambda r: r['$field'])
 print(json.dumps(rows[len(rows)//2]))"
 }
 
+if [ "$what" = inspect ] || [ "$what" = all ]; then
+  echo "== inspect: every generated architecture, and AlexNet/VGG-19 written by Kappa's own writer" >&2
+  [ -f "$models/writer_vgg19_external/vgg19.onnx" ] || "$bin/kappa-bench" write-arch "$models" > /dev/null
+  for m in "$models"/*.onnx "$models"/vgg19_external/vgg19.onnx "$models"/writer_vgg19_external/vgg19.onnx; do
+    /usr/bin/time -f "%e %M" -o "$out/inspect.time" "$bin/kappa" inspect "$m" --format json -o "$out/inspect.json" 2>/dev/null
+    rc=$?
+    "$py" - "$m" "$rc" "$out" <<'PY' | tee -a "$out/inspect.txt"
+import json,sys
+m,rc,out=sys.argv[1],int(sys.argv[2]),sys.argv[3]
+wall,rss=open(f"{out}/inspect.time").read().split()[-2:]
+if rc!=0:
+    print(f"{m}: kappa inspect exit {rc}"); sys.exit()
+d=json.load(open(f"{out}/inspect.json"))
+print(f"{m.split('/')[-2] if m.endswith('/vgg19.onnx') and 'external' in m else m.split('/')[-1]}: exit 0, {d['parameters']:,} parameters, "
+      f"{sum(d['ops'].values())} nodes, unsupported {len(d['unsupported'])}, {float(wall):.2f} s, peak RSS {int(rss)/1e3:.0f} MB")
+PY
+  done
+fi
+
 if [ "$what" = load ] || [ "$what" = all ]; then
   echo "== load: ModelLoader + ModelGraph vs onnx.load (median of 5, warm page cache)" >&2
   for m in "$models/vgg19.onnx" "$models/vgg19_external/vgg19.onnx"; do
@@ -126,7 +145,8 @@ print(f"AlexNet analyze --norm operator: {t['wall_s']:.2f} s whole process")
 for L in k["layers"]:
     if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
         lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
-        print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.3f}  iterations {L.get('iterations')}")
+              print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.4f}  "
+              f"operator iterations {L.get('operator_iterations')}")
 PY
 fi
 

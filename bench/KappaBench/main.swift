@@ -5,6 +5,7 @@
 //   kappa-bench load MODEL [--touch]
 //   kappa-bench kernels
 //   kappa-bench analyze MODEL
+//   kappa-bench write-arch DIR
 import Foundation
 import ONNX
 
@@ -48,6 +49,13 @@ if args.count >= 2, args[1] == "kernels" {
         try emit(["sgemm_gflops": peak, "conv": rows])
     } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
+if args.count >= 3, args[1] == "write-arch" {
+    do { try emit(try writeArchitectures(to: args[2])) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
         exit(2)
     }
     exit(0)

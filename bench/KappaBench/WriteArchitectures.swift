@@ -1,0 +1,13 @@
+import Foundation
+import KappaTestSupport
+
+/// `kappa-bench write-arch DIR`: AlexNet and VGG-19 built by Kappa's own ONNX writer
+/// (seeded He weights), plus VGG-19 with its weights in an external data file.
+func writeArchitectures(to dir: String) throws -> [String: Any] {
+    let alex = dir + "/writer_alexnet.onnx", vgg = dir + "/writer_vgg19.onnx"
+    let ext = dir + "/writer_vgg19_external/vgg19.onnx"
+    try ONNXWriter.write(Architectures.alexNet(), to: alex)
+    try ONNXWriter.write(Architectures.vgg19(), to: vgg)
+    try ONNXWriter.writeWithExternalData(Architectures.vgg19(), to: ext, weightsFile: "vgg19.weights")
+    return ["written": [alex, vgg, ext]]
+}
