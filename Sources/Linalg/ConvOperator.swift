@@ -51,7 +51,12 @@ public final class ConvOperator: @unchecked Sendable {
     }
 
     /// Validates the geometry (``ConvGeometry/validate()``) and `weight.count == geometry.weightCount`.
-    public init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>) throws(LinalgError) {
+    public convenience init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>) throws(LinalgError) {
+        try self.init(geometry: geometry, weight: weight, columnBudget: ConvOperator.columnBudget)
+    }
+
+    /// As the public init, with the column buffer budget (floats) as a parameter (tests force tiling with it).
+    init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>, columnBudget: Int) throws(LinalgError) {
         try geometry.validate()
         guard weight.count == geometry.weightCount, let base = weight.baseAddress else {
             throw .invalidShape("convolution weight has \(weight.count) elements, shape \(geometry.weightShape) needs \(geometry.weightCount)")
@@ -63,7 +68,7 @@ public final class ConvOperator: @unchecked Sendable {
         bigPerGroup = geometry.bigChannels / geometry.groups
         rowsPerGroup = bigPerGroup * windows.taps
         let l = windows.windows, rows = max(rowsPerGroup, 1)
-        let maxColumns = max(1, ConvOperator.columnBudget / rows)
+        let maxColumns = max(1, columnBudget / rows)
         let tiles = (l + maxColumns - 1) / maxColumns
         tile = max(1, (l + tiles - 1) / tiles)
         scatterItems = tile == l ? max(1, min(ConvOperator.maxScatterItems, maxColumns / l)) : 1
