@@ -10,13 +10,19 @@ import Foundation
 ///   gather:  small_gr = W_gr · P(big_gr)        (im2col, then `sgemm`)
 ///   scatter: big_gr   = Pᵀ(W_grᵀ · small_gr)    (`sgemm` with Aᵀ, then col2im)
 /// which are adjoint to each other. Conv applies gather and its adjoint is scatter; ConvTranspose
-/// applies scatter and its adjoint is gather. Columns are processed in tiles so the column
-/// buffer stays near 4 MiB; a 1×…×1, stride-1, unpadded kernel skips im2col entirely.
+/// applies scatter and its adjoint is gather. The column matrix of one group covers all L windows
+/// when it fits 16 MiB, else near-equal tiles of windows that do; a 1×…×1, stride-1, unpadded
+/// kernel skips im2col entirely. A batched scatter with whole-image columns packs several items
+/// side by side (up to 4 MiB of columns) so one sgemm serves them. im2col / col2im are split over
+/// min(BLAS threads, cores) threads (DispatchQueue.concurrentPerform) when the column matrix has
+/// ≥ 32 Ki floats: the sgemm uses those cores too, so the data movement should as well.
 /// Data are NCHW-style: item n, channel c, spatial positions row-major.
 ///
 /// Memory: the operator keeps `weight.baseAddress` without copying; the caller must keep that
 /// memory alive and unchanged for the operator's lifetime. The operator is immutable and each
 /// call allocates its own scratch, so concurrent calls are safe (hence `@unchecked Sendable`).
+/// Scratch per call: at most 16 MiB of columns (or one B/g·K-float column if a single one is
+/// larger) plus, for packed adjoint items, at most 4 MiB of packed small-side data: ≤ 20 MiB.
 public final class ConvOperator: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// The ONNX weight (not owned; see "Memory" above). Internal: read by ``SymbolBound``.
@@ -28,20 +34,17 @@ public final class ConvOperator: @unchecked Sendable {
     /// group fits ``columnBudget``, else L split into near-equal tiles that do.
     private let tile: Int
     /// Items per sgemm in the scatter (1 unless one tile covers all windows; then as many items
-    /// as fit ``columnBudget`` side by side, capped by ``maxScatterItems``).
+    /// as fit ``packBudget`` side by side, for both the column matrix and the packed small-side
+    /// block, capped by ``maxScatterItems``).
     private let scatterItems: Int
 
-    /// Floats in the column buffer of one call (the tile or packed-items column matrix). Scratch
-    /// per call is at most this plus the packed small-side block (S/g·items·L ≤ the same budget
-    /// since S/g ≤ B/g·K for all but degenerate shapes), and never below one column of each.
-    static let columnBudget: Int = {
-        if let v = ProcessInfo.processInfo.environment["KAPPA_CONV_BUDGET"], let n = Int(v) { return n }
-        return 1 << 22
-    }()
-    static let maxScatterItems: Int = {
-        if let v = ProcessInfo.processInfo.environment["KAPPA_CONV_ITEMS"], let n = Int(v) { return n }
-        return 16
-    }()
+    /// Floats of the column matrix of one tile (16 MiB): the column buffer of one call.
+    static let columnBudget = 1 << 22
+    /// Floats of the packed multi-item adjoint sgemm's column matrix (4 MiB, so the sgemm output
+    /// is still in cache for col2im). Measured (OpenBLAS, 2 threads): a 10-item AlexNet adjoint
+    /// sgemm with a 15–42 MB output ran at 55–70 GFLOP/s where the per-item ones ran at 82–87.
+    static let packBudget = 1 << 20
+    static let maxScatterItems = 16
     /// Column-matrix floats from which im2col/col2im are split over threads.
     static let parallelMinimum = 1 << 15
 
@@ -71,7 +74,7 @@ public final class ConvOperator: @unchecked Sendable {
         let maxColumns = max(1, columnBudget / rows)
         let tiles = (l + maxColumns - 1) / maxColumns
         tile = max(1, (l + tiles - 1) / tiles)
-        scatterItems = tile == l ? max(1, min(ConvOperator.maxScatterItems, maxColumns / l)) : 1
+        scatterItems = tile == l ? max(1, min(ConvOperator.maxScatterItems, ConvOperator.packBudget / (max(rows, smallPerGroup) * l))) : 1
     }
 
     /// y = A x for `batch` items: x has batch*inputCount floats, y batch*outputCount (overwritten).

@@ -69,6 +69,7 @@ struct Windows: Sendable {
     /// The q in [lo, hi) ⊆ [0, count) with 0 ≤ p2 + q·step < b2.
     @inline(__always)
     private static func validRange(p2: Int, step: Int, count: Int, b2: Int) -> (Int, Int) {
+        if step == 1 { return (min(count, max(0, -p2)), max(min(count, max(0, -p2)), min(count, b2 - p2))) }
         let lo = p2 < 0 ? min(count, (step - 1 - p2) / step) : 0
         let hi = p2 >= b2 ? 0 : min(count, (b2 - 1 - p2) / step + 1)
         return (lo, max(lo, hi))
