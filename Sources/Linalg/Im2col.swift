@@ -99,7 +99,8 @@ struct Windows: Sendable {
                     if step == 1 {
                         dst.update(from: src, count: hi - lo)
                     } else {
-                        for q in 0..<(hi - lo) { dst[q] = src[q * step] }
+                        var p = src
+                        for q in 0..<(hi - lo) { dst[q] = p.pointee; p += step }
                     }
                 }
                 if hi < count { (out + hi).update(repeating: 0, count: count - hi) }
@@ -125,10 +126,20 @@ struct Windows: Sendable {
                 guard hi > lo else { return }
                 let src = rowBase + (j * ld + column + lo)
                 let dst = xc + (line * b2 + p2 + lo * step)
+                let n = hi - lo
                 if step == 1 {
-                    for q in 0..<(hi - lo) { dst[q] += src[q] }
+                    // Runs are short (one output row): 4-wide unaligned SIMD, then < 4 scalars.
+                    var q = 0
+                    while q + 4 <= n {
+                        let a = UnsafeRawPointer(dst + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let b = UnsafeRawPointer(src + q).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(dst + q).storeBytes(of: a + b, as: SIMD4<Float>.self)
+                        q += 4
+                    }
+                    while q < n { dst[q] += src[q]; q += 1 }
                 } else {
-                    for q in 0..<(hi - lo) { dst[q * step] += src[q] }
+                    var d = dst
+                    for q in 0..<n { d.pointee += src[q]; d += step }
                 }
             }
         }
