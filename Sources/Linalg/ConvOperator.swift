@@ -113,7 +113,7 @@ public final class ConvOperator: @unchecked Sendable {
             for i in (usable * outCount)..<min(dst.count, batch * outCount) { dst[i] = .nan }
         }
         guard usable > 0, let srcBase = src.baseAddress else { return }
-        let items = gather ? 1 : min(usable, scatterItems)
+        let items = gather || windows.isIdentity ? 1 : min(usable, scatterItems)
         let scratch = windows.isIdentity ? 0 : rowsPerGroup * max(tile, items * windows.windows)
         let packed = items > 1 ? smallPerGroup * items * windows.windows : 0
         let col = UnsafeMutablePointer<Float>.allocate(capacity: max(scratch + packed, 1))
