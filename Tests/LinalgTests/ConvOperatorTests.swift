@@ -50,6 +50,15 @@ let convCases: [ConvCase] = [
     ConvCase(name: "T 3d s2", inC: 2, outC: 2, groups: 1, input: [2, 3, 2], kernel: [2, 2, 3], strides: [2, 1, 2], dilations: [1, 1, 1], padsBegin: [0, 1, 1], padsEnd: [0, 0, 1], transposed: true),
 ]
 
+/// Shapes large enough (column matrix ≥ ``ConvOperator/parallelMinimum`` floats) for the threaded
+/// im2col/col2im, split by channel (many channels) and by big-side lines (few channels).
+let largeConvCases: [ConvCase] = [
+    ConvCase(name: "2d large few channels k5 p2", inC: 2, outC: 3, groups: 1, input: [40, 40], kernel: [5, 5], strides: [1, 1], dilations: [1, 1], padsBegin: [2, 2], padsEnd: [2, 2]),
+    ConvCase(name: "2d large s2 p1", inC: 16, outC: 4, groups: 1, input: [33, 33], kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1]),
+    ConvCase(name: "2d large groups 2 k11 s4", inC: 6, outC: 4, groups: 2, input: [51, 47], kernel: [11, 11], strides: [4, 4], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0]),
+    ConvCase(name: "T 2d large k4 s2 p1", inC: 4, outC: 8, groups: 1, input: [16, 16], kernel: [4, 4], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], transposed: true),
+]
+
 /// Unit roundoff of float32.
 let u32 = 0x1p-24
 
@@ -74,6 +83,38 @@ let u32 = 0x1p-24
                 let got = Double(y[n * g.outputCount + i])
                 #expect(abs(got - ref[i]) <= gamma * absRef[i] + 1e-30, "\(c) item \(n) y[\(i)] = \(got), reference \(ref[i])")
             }
+        }
+    }
+
+    /// Large shapes (threaded im2col/col2im, several items per adjoint sgemm) and, with a small
+    /// column budget, several unequal column tiles: apply and adjoint (batch 3) against the naive
+    /// loop, the adjoint as the naive loop of the flipped geometry (Conv ↔ ConvTranspose, same weight).
+    @Test(arguments: largeConvCases, [0, 300])
+    func largeShapesMatchNaiveLoop(_ c: ConvCase, tileColumns: Int) throws {
+        let g = c.geometry
+        let w = c.weight(seed: 29)
+        let rows = g.weightCount / g.smallChannels
+        let op = try w.withUnsafeBufferPointer {
+            tileColumns == 0 ? try ConvOperator(geometry: g, weight: $0)
+                             : try ConvOperator(geometry: g, weight: $0, columnBudget: rows * tileColumns)
+        }
+        let flipped = ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, groups: g.groups,
+                                   input: g.output, kernel: g.kernel, strides: g.strides, dilations: g.dilations,
+                                   padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.input, transposed: !g.transposed)
+        #expect(flipped.weightShape == g.weightShape)
+        let terms = Double(rows + g.smallChannels / g.groups + g.overlapBound)
+        let gamma = terms * u32 / (1 - terms * u32)
+        var r = TestRandom(31)
+        let batch = 3
+        let x = r.floats(batch * g.inputCount), y = r.floats(batch * g.outputCount)
+        let ax = op.apply(x, batch: batch), aty = op.adjoint(y, batch: batch)
+        for n in 0..<batch {
+            let (ref, absRef) = naiveConv(g, weight: w, x: Array(x[(n * g.inputCount)..<((n + 1) * g.inputCount)]))
+            let bad = (0..<g.outputCount).filter { abs(Double(ax[n * g.outputCount + $0]) - ref[$0]) > gamma * absRef[$0] + 1e-30 }
+            #expect(bad.isEmpty, "\(c) tile \(tileColumns) apply item \(n): \(bad.count) entries off, first \(bad.first ?? -1)")
+            let (refT, absT) = naiveConv(flipped, weight: w, x: Array(y[(n * g.outputCount)..<((n + 1) * g.outputCount)]))
+            let badT = (0..<g.inputCount).filter { abs(Double(aty[n * g.inputCount + $0]) - refT[$0]) > gamma * absT[$0] + 1e-30 }
+            #expect(badT.isEmpty, "\(c) tile \(tileColumns) adjoint item \(n): \(badT.count) entries off, first \(badT.first ?? -1)")
         }
     }
 

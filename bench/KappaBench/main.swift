@@ -46,7 +46,7 @@ if args.count >= 2, args[1] == "kernels" {
     do {
         let peak = sgemmGFLOPS(n: 2048)
         let rows = try alexNetConvRows(batchBackward: 10)
-        try emit(["sgemm_gflops": peak, "conv": rows])
+        try emit(["sgemm_gflops": peak, "conv": rows, "conv_total": convAggregates(rows, peak: peak)])
     } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error)\n".utf8))
         exit(2)
