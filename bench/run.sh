@@ -177,7 +177,8 @@ tb=sum(r["gflop_forward"]*r["backward_batch"] for r in d["conv"]); sb=sum(r["bac
 for r in d["conv"]:
     print(f"  {r['layer']}: forward {r['forward_gflops']:.1f} GFLOP/s ({r['forward_gflops']/peak:.0%}), "
           f"backward x{r['backward_batch']} {r['backward_gflops']:.1f} GFLOP/s ({r['backward_gflops']/peak:.0%})")
-print(f"  all conv layers: forward {tf/sf:.1f} GFLOP/s = {tf/sf/peak:.0%} of peak; backward {tb/sb:.1f} GFLOP/s = {tb/sb/peak:.0%} of peak")
+print(f"  all conv layers: forward {tf/sf:.1f} GFLOP/s = {tf/sf/peak:.0%} of peak; backward {tb/sb:.1f} GFLOP/s = {tb/sb/peak:.0%} of peak; "
+      f"forward + backward {(tf+tb)/(sf+sb):.1f} GFLOP/s = {(tf+tb)/(sf+sb)/peak:.0%} of peak (target >= 50%)")
 PY
 fi
 
