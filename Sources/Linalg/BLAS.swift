@@ -51,6 +51,16 @@ public enum BLAS {
         cblas_dgemv(CblasRowMajor, op(trans), int(m), int(n), alpha, a, int(lda), x, 1, beta, y, 1)
     }
 
+    /// x·y of two float64 vectors of n entries, unit strides (`cblas_ddot`).
+    static func ddot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        n > 0 ? cblas_ddot(int(n), x, 1, y, 1) : 0
+    }
+
+    /// y ← alpha·x + y, float64, n entries, unit strides (`cblas_daxpy`).
+    static func daxpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        if n > 0 { cblas_daxpy(int(n), alpha, x, 1, y, 1) }
+    }
+
     /// C = A^H·A (`conjugateFirst`, A is k × n) or A·A^H (A is n × k): the n × n Hermitian Gram
     /// matrix of a row-major complex float64 matrix (interleaved re/im), upper triangle only
     /// (`cblas_zherk`, alpha = 1, beta = 0; the strict lower triangle of C is not written).

@@ -15,7 +15,9 @@
 /// stay in cache between u = A_panel·v and w += A_panelᵀ·u), halving the memory traffic that bounds
 /// large weights. Block Krylov variants (b vectors per pass) need fewer passes on clustered tops
 /// (measured ≈ 35 vs ≈ 55 for b = 8 on 4096 × 25088 Gaussian) but b-fold the flops of each pass;
-/// with OpenBLAS's skinny `sgemm` (≈ 35 GFLOP/s here) that costs more than it saves.
+/// with OpenBLAS's skinny `sgemm` (≈ 35 GFLOP/s here) that costs more than it saves for b ≥ 3,
+/// but b = 2 keeps the pass memory-bound: see `BlockGramLanczos`, which the dense path uses for
+/// blocks of ≥ 2²⁴ elements.
 ///
 /// Vectors and T_k are float64 and reorthogonalization is classical Gram–Schmidt through `dgemv`
 /// with a second pass when the first one removed much (DGKS criterion; with CGS2 this is the

@@ -53,6 +53,35 @@ enum LAPACK {
         return w[0]
     }
 
+    /// The largest eigenvalue of the symmetric p × p matrix `g` (row-major, upper triangle read;
+    /// destroyed) and its unit eigenvector, or the `count` largest (ascending, vectors column-major
+    /// p × count, the top pair last): `LAPACKE_dsyevr` with jobz = 'V', range 'I', il = p − count + 1, iu = p.
+    /// The Rayleigh–Ritz step of `BlockGramLanczos` (block-tridiagonal T, p = k·b ≲ 512).
+    static func symmetricTop(_ g: inout [Double], order p: Int, count: Int = 1) throws(LinalgError) -> (values: [Double], vectors: [Double]) {
+        let c = max(1, min(count, p))
+        guard p > 0 else { return ([], []) }
+        if p == 1 { return ([g[0]], [1]) }
+        var found: LapackInt = 0
+        var w = [Double](repeating: 0, count: p)
+        var z = [Double](repeating: 0, count: p * c)
+        var support = [LapackInt](repeating: 0, count: 2 * c)
+        let info = g.withUnsafeMutableBufferPointer { gb in
+            w.withUnsafeMutableBufferPointer { wb in
+                z.withUnsafeMutableBufferPointer { zb in
+                    support.withUnsafeMutableBufferPointer { sb in
+                        // Column-major on the lower triangle = row-major upper: no transposed copy.
+                        LAPACKE_dsyevr(LAPACK_COL_MAJOR, char("V"), char("I"), char("L"), LapackInt(p), gb.baseAddress,
+                                       LapackInt(p), 0, 0, LapackInt(p - c + 1), LapackInt(p), 0, &found,
+                                       wb.baseAddress, zb.baseAddress, LapackInt(p), sb.baseAddress)
+                    }
+                }
+            }
+        }
+        guard info == 0 else { throw .lapack(routine: "dsyevr", info: Int32(info)) }
+        guard found == c else { throw .lapack(routine: "dsyevr", info: Int32(-1000 - found)) }
+        return (Array(w[0..<c]), z)
+    }
+
     /// The largest eigenvalue of the k × k symmetric tridiagonal matrix with diagonal `d` and
     /// off-diagonal `e` (k − 1 entries) and its unit eigenvector: `LAPACKE_dstevr` with range 'I',
     /// il = iu = k (MRRR, high relative accuracy; O(k) for the value, O(k²) at worst with the vector).

@@ -55,8 +55,12 @@ extension SpectralNorm {
     /// ≤ ‖A‖_F·s ≲ 2√max(m, n) and of w ≤ ‖A‖_F·‖y‖ ≲ 4·max(m, n): no overflow for weights near the
     /// float32 limit; AᵀA·v = w/s² in float64. One iteration = one pass over A.
     static func lanczos(_ a: UnsafeBufferPointer<Float>, rows: Int, cols: Int, frobenius: Double,
-                        options: SpectralOptions) throws(LinalgError) -> SpectralEstimate {
+                        options: SpectralOptions, blockSize: Int? = nil) throws(LinalgError) -> SpectralEstimate {
         guard let base = a.baseAddress else { return SpectralEstimate(sigma: 0, iterations: 0, achievedTolerance: 0, method: .exact) }
+        let b = blockSize ?? lanczosBlockSize(rows: rows, cols: cols)
+        if b > 1 && 2 * b <= cols {
+            return try blockLanczos(base, rows: rows, cols: cols, frobenius: frobenius, options: options, blockSize: b)
+        }
         let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
         let s = Double(sign: .plus, exponent: e, significand: 1)
         let inverseSquare = 1 / (s * s), scale = Float(s)
@@ -89,6 +93,57 @@ extension SpectralNorm {
                 start = end
             }
             for j in 0..<cols { out[j] *= inverseSquare }
+        })
+        return SpectralEstimate(sigma: r.sigma, iterations: r.iterations, achievedTolerance: r.achievedTolerance, method: .lanczos)
+    }
+
+    /// Block size of the dense Lanczos path: 2 for blocks of at least ``blockLanczosThreshold``
+    /// elements (where a pass is memory-bound and the second vector nearly free), else 1.
+    static func lanczosBlockSize(rows: Int, cols: Int) -> Int {
+        rows * cols >= blockLanczosThreshold && min(rows, cols) >= 64 ? 2 : 1
+    }
+    static let blockLanczosThreshold = 1 << 24
+
+    /// σ₁ by block Lanczos (`BlockGramLanczos`, b vectors) with the same fused, scaled pass as
+    /// ``lanczos(_:rows:cols:frobenius:options:blockSize:)``, but each row panel P is applied to
+    /// all b vectors at once: Y = P·Xᵀ (`sgemm`, n = b), then Wᵀ += Yᵀ·P (`sgemm`, m = b) with P in
+    /// cache. One iteration = one pass over A.
+    static func blockLanczos(_ base: UnsafePointer<Float>, rows: Int, cols: Int, frobenius: Double,
+                             options: SpectralOptions, blockSize b: Int) throws(LinalgError) -> SpectralEstimate {
+        let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
+        let s = Double(sign: .plus, exponent: e, significand: 1)
+        let inverseSquare = 1 / (s * s), scale = Float(s)
+        let panel = panelRows(rows: rows, cols: cols)
+        let group = max(1, flushRows / panel) * panel
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: b * cols)
+        let ws = UnsafeMutablePointer<Float>.allocate(capacity: b * cols)
+        let ys = UnsafeMutablePointer<Float>.allocate(capacity: panel * b)
+        defer { xs.deallocate(); ws.deallocate(); ys.deallocate() }
+        let budget = (512 << 20) / (8 * cols)
+        // T is dense (k·b)²: cap the basis at 512 vectors so dsyevr stays ≲ 10 ms per pass.
+        let engine = BlockGramLanczos(n: cols, blockSize: b, krylovLimit: min(cols, rows + b), tolerance: options.tolerance,
+                                      maxIterations: max(1, options.maxIterations),
+                                      maxBasis: max(2 * b, min(budget, 512, b * (options.maxIterations + 1))), seed: options.seed)
+        let count = b * cols
+        let r = try engine.run(applyGram: { v, out in
+            for j in 0..<count { xs[j] = Float(v[j] * s); out[j] = 0 }
+            var start = 0
+            while start < rows {
+                let end = min(rows, start + group)
+                var i = start
+                while i < end {
+                    let h = min(panel, end - i), p = base + i * cols
+                    BLAS.sgemm(transA: false, transB: true, m: h, n: b, k: cols, alpha: 1, a: p, lda: cols,
+                               b: xs, ldb: cols, beta: 0, c: ys, ldc: b)
+                    for r in 0..<(h * b) { ys[r] *= scale }
+                    BLAS.sgemm(transA: true, transB: false, m: b, n: cols, k: h, alpha: 1, a: ys, lda: b,
+                               b: p, ldb: cols, beta: i == start ? 0 : 1, c: ws, ldc: cols)
+                    i += h
+                }
+                for j in 0..<count { out[j] += Double(ws[j]) }
+                start = end
+            }
+            for j in 0..<count { out[j] *= inverseSquare }
         })
         return SpectralEstimate(sigma: r.sigma, iterations: r.iterations, achievedTolerance: r.achievedTolerance, method: .lanczos)
     }
