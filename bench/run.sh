@@ -145,7 +145,7 @@ print(f"AlexNet analyze --norm operator: {t['wall_s']:.2f} s whole process")
 for L in k["layers"]:
     if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
         lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
-              print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.4f}  "
+        print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.4f}  "
               f"operator iterations {L.get('operator_iterations')}")
 PY
 fi
