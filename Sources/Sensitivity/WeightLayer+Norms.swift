@@ -74,10 +74,9 @@ final class NormSlots: @unchecked Sendable {
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
 
-    /// The next index below `limit` (a position in the caller's work queue), or nil.
-    func take(limit: Int) -> Int? {
+    func take() -> Int? {
         lock.lock(); defer { lock.unlock() }
-        guard next < limit else { return nil }
+        guard next < results.count else { return nil }
         next += 1
         return next - 1
     }
@@ -94,29 +93,16 @@ final class NormSlots: @unchecked Sendable {
 
 extension WeightLayers {
     /// Computes every layer's norms. Layers are independent, so `threads` workers take them
-    /// largest first with BLAS single-threaded inside; the result order is the input order.
-    /// A *dominant* layer — costlier than all the others together, like VGG's and AlexNet's
-    /// first fully connected layer — would leave the other workers idle while it streams its
-    /// weight dozens of times, so it runs first on its own with `threads` BLAS threads
-    /// (its passes over memory are bandwidth-bound and gain from a second core).
+    /// largest first (BLAS itself single-threaded inside); the result order is the input order.
     public static func computeNorms(_ layers: [WeightLayer], mode: NormMode, options: SpectralOptions, threads: Int,
                                     progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
-        var order = layers.indices.sorted { cost(layers[$0]) > cost(layers[$1]) }
+        let order = layers.indices.sorted { cost(layers[$0]) > cost(layers[$1]) }
         let slots = NormSlots(count: layers.count)
-        if threads > 1, let first = order.first,
-           cost(layers[first]) > order.dropFirst().reduce(0, { $0 + cost(layers[$1]) }) {
-            BLAS.setThreads(threads)
-            let r = layers[first].computeNorms(mode: mode, options: options)
-            let done = slots.store(r, at: first)
-            progress?(done, layers.count, layers[first].node)
-            order.removeFirst()
-        }
-        let workers = max(1, min(threads, order.count))
+        let workers = max(1, min(threads, layers.count))
         BLAS.setThreads(1)
-        let queue = order
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let k = slots.take(limit: queue.count) {
-                let i = queue[k]
+            while let k = slots.take() {
+                let i = order[k]
                 let r = layers[i].computeNorms(mode: mode, options: options)
                 let done = slots.store(r, at: i)
                 progress?(done, layers.count, layers[i].node)
