@@ -4,29 +4,29 @@ import ONNX
 import Reports
 import Sensitivity
 
-/// `kappa-bench analyze MODEL`: the time of the norms alone (load, classify weight layers,
-/// their σ_matrix and Frobenius norms on all cores) next to the whole `kappa analyze`
-/// pipeline (load, norms, Lipschitz table, Eq. 7/8, JSON report) on the same model,
-/// so their ratio shows what the analysis adds on top of the norms.
-func analyzeRows(path: String) throws -> [String: Any] {
+/// `kappa-bench analyze MODEL norms|whole`: one process per measurement, so neither
+/// inherits the other's page cache state or heap.
+/// - norms: load, classify the weight layers and compute their σ_matrix and Frobenius norms
+///   on all cores — the norms alone;
+/// - whole: the `kappa analyze --norm matrix --format json` pipeline (load, norms, Lipschitz
+///   table, Eq. 7/8, precision, JSON report).
+func analyzeRow(path: String, mode: String) throws -> [String: Any] {
     let threads = ProcessInfo.processInfo.activeProcessorCount
-    // Norms only.
-    var t0 = now()
-    var graph = try ModelGraph(model: try ModelLoader.load(path: path))
-    let ctx = GraphContext(graph)
-    var layers: [WeightLayer] = []
-    for idx in graph.order {
-        let n = graph.graph.nodes[idx]
-        if !ctx.isFolded(n), let l = WeightLayers.layer(n, index: idx, ctx: ctx) { layers.append(l) }
+    let t0 = now()
+    let graph = try ModelGraph(model: try ModelLoader.load(path: path))
+    var layers = 0
+    if mode == "norms" {
+        let ctx = GraphContext(graph)
+        var weightLayers: [WeightLayer] = []
+        for idx in graph.order {
+            let n = graph.graph.nodes[idx]
+            if !ctx.isFolded(n), let l = WeightLayers.layer(n, index: idx, ctx: ctx) { weightLayers.append(l) }
+        }
+        layers = WeightLayers.computeNorms(weightLayers, mode: .matrix, options: SpectralOptions(), threads: threads).count
+    } else {
+        let result = try SensitivityAnalysis.run(graph, options: AnalysisOptions(norm: .matrix, threads: threads))
+        _ = try AnalyzeReport(graph: graph, result: result).render(.json)
+        layers = result.layers.filter { $0.norms != nil }.count
     }
-    let norms = WeightLayers.computeNorms(layers, mode: .matrix, options: SpectralOptions(), threads: threads)
-    let normsOnly = now() - t0
-    // Whole pipeline, as `kappa analyze --norm matrix --format json`.
-    t0 = now()
-    graph = try ModelGraph(model: try ModelLoader.load(path: path))
-    let result = try SensitivityAnalysis.run(graph, options: AnalysisOptions(norm: .matrix, threads: threads))
-    let json = try AnalyzeReport(graph: graph, result: result).render(.json)
-    let whole = now() - t0
-    return ["model": path, "layers": norms.count, "norms_only_s": normsOnly, "analyze_s": whole,
-            "ratio": whole / normsOnly, "report_bytes": json.utf8.count]
+    return ["model": path, "mode": mode, "layers": layers, "total_s": now() - t0]
 }

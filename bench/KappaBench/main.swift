@@ -4,7 +4,7 @@
 //
 //   kappa-bench load MODEL [--touch]
 //   kappa-bench kernels
-//   kappa-bench analyze MODEL
+//   kappa-bench analyze MODEL norms|whole
 //   kappa-bench write-arch DIR
 import Foundation
 import ONNX
@@ -60,15 +60,15 @@ if args.count >= 3, args[1] == "write-arch" {
     }
     exit(0)
 }
-if args.count >= 3, args[1] == "analyze" {
-    do { try emit(try analyzeRows(path: args[2])) } catch {
+if args.count >= 4, args[1] == "analyze", ["norms", "whole"].contains(args[3]) {
+    do { try emit(try analyzeRow(path: args[2], mode: args[3])) } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
         exit(2)
     }
     exit(0)
 }
 guard args.count >= 3, args[1] == "load" else {
-    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels | kappa-bench analyze MODEL\n".utf8))
+    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels | kappa-bench analyze MODEL norms|whole\n".utf8))
     exit(2)
 }
 let path = args[2]
