@@ -22,7 +22,7 @@ extension AnalyzeReport {
         let opsets = model.opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         s += "Model    \(model.path) · \(model.producer.isEmpty ? "(no producer)" : model.producer) · IR \(model.irVersion) · opsets \(opsets)\n"
         s += "Output   \(network.output)\n"
-        s += "Norms    \(norm == "operator" ? "operator: conv σ_op by power iteration on AᵀA" : "matrix: conv σ_op ≤ √c·σ_matrix (use --norm operator to tighten)")\n\n"
+        s += "Norms    \(norm == "operator" ? "operator: conv σ_op lower by Lanczos on AᵀA, upper = min(√c·σ_matrix, circulant-symbol bound)" : "matrix: conv σ_op ≤ √c·σ_matrix (use --norm operator to tighten)")\n\n"
         let rows = layers.map { l -> [String] in
             let sigmaOp = l.sigmaOp.map { "[\(Fmt.opt($0.lower.value)), \(Fmt.opt($0.upper.value))]" } ?? ""
             let shape = l.weightShape.map { $0.map(String.init).joined(separator: "×") } ?? ""
