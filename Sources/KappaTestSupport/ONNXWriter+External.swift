@@ -11,7 +11,9 @@ extension ONNXWriter {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let weightsPath = dir.isEmpty ? weightsFile : dir + "/" + weightsFile
-        FileManager.default.createFile(atPath: weightsPath, contents: nil)
+        guard FileManager.default.createFile(atPath: weightsPath, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: weightsPath])
+        }
         guard let out = FileHandle(forWritingAtPath: weightsPath) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: weightsPath])
         }
