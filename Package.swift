@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CLAPACKE", "CBLAS"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "ONNX", "Linalg", "KappaTestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Reports", "Sensitivity", "ONNX", "KappaTestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sensitivity", "ONNX", "KappaTestSupport"],
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reference", "Sensitivity", "ONNX", "KappaTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KappaTestSupport", "ONNX"], exclude: ["Snapshots"]),
     ],

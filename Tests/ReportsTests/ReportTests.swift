@@ -1,6 +1,7 @@
 import Foundation
 import KappaTestSupport
 import ONNX
+import Reference
 import Reports
 import Sensitivity
 import Testing
@@ -109,5 +110,29 @@ struct ReportTests {
         let f = Finding(rule: Rule.unboundedOp, severity: .warning, message: "50% of\nit", node: "a,b:c")
         let s = FindingsRenderer.github([f], modelPath: "m.onnx")
         #expect(s == "::warning file=m.onnx,title=kappa KAPPA003 (a%2Cb%3Ac)::50%25 of%0Ait\n")
+    }
+}
+
+/// The empirical reports (`validate`, and `check` gating on the measurement) follow the same
+/// schema as the static ones.
+struct MeasuredReportSchemaTests {
+    @Test func validateAndMeasuredCheckJSONValidate() throws {
+        let g = try graph(SmallModels.tinyCNN(), "tiny.onnx")
+        let inputs = InputSet.synthetic(count: 3, range: 0...1, seed: 4, shape: try Validation.inputShape(of: g))
+        let result = try Validation.run(graph: g, inputs: inputs, options: ValidationOptions(bound: 12.5), progress: nil)
+        let report = ValidationReport(result: result, model: g.model, inputsDescription: "synthetic 3")
+        let v = try schema("schemas/report.schema.json")
+        let json = try JSON.parse(try report.render(.json))
+        #expect(v.validate(json) == [])
+        for k in ["schema_version", "tool", "model", "findings", "inputs", "summary"] { #expect(json[k] != nil) }
+
+        let pass = CheckReport.Entry(graph: g, measured: report, maxBits: 32)
+        let fail = CheckReport.Entry(graph: g, measured: report, maxBits: 1)
+        #expect(pass.passed && !fail.passed)
+        #expect(fail.findings.contains { $0.rule == Rule.precisionOverBudget })
+        let check = CheckReport(entries: [pass, fail], failures: [], bound: .measured, norm: .operator, maxBits: 1)
+        let cj = try JSON.parse(try check.render(.json))
+        #expect(v.validate(cj) == [])
+        if case let .string(b)? = cj["bound"] { #expect(b == "measured") } else { Issue.record("no bound key") }
     }
 }
