@@ -18,13 +18,7 @@ public enum Architectures {
         t = b.relu(b.conv(t, outChannels: 384, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2))
         t = b.relu(b.conv(t, outChannels: 256, kernel: [3, 3], pads: [1, 1, 1, 1], group: 2))
         t = b.maxPool(t, kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1])
-        t = b.flatten(t)
-        t = b.unary("Dropout", b.relu(b.gemm(t, outFeatures: 4096)))
-        t = b.unary("Dropout", b.relu(b.gemm(t, outFeatures: 4096)))
-        t = b.gemm(t, outFeatures: 1000)
-        t = b.softmax(t)
-        b.output(t)
-        return b.model()
+        return classifier(&b, t)
     }
 
     /// VGG-19 (Simonyan & Zisserman 2014, configuration E): 16 3×3 conv layers in five
@@ -39,7 +33,13 @@ public enum Architectures {
             }
             t = b.maxPool(t, kernel: [2, 2], strides: [2, 2])
         }
-        t = b.flatten(t)
+        return classifier(&b, t)
+    }
+
+    /// The head AlexNet and VGG share: flatten, two 4096-wide Gemm+Relu+Dropout layers,
+    /// Gemm to 1000 classes, Softmax.
+    private static func classifier(_ b: inout NetworkBuilder, _ features: String) -> ModelSpec {
+        var t = b.flatten(features)
         t = b.unary("Dropout", b.relu(b.gemm(t, outFeatures: 4096)))
         t = b.unary("Dropout", b.relu(b.gemm(t, outFeatures: 4096)))
         t = b.gemm(t, outFeatures: 1000)

@@ -59,8 +59,7 @@ struct GramLanczos {
         let basis = max(2, min(maxBasis, krylovLimit))
         let V = Storage(basis * n), w = Storage(n), h = Storage(basis)
         var random = SeededGaussian(seed: seed)
-        var vector = random.normals(n)
-        normalize(&vector)
+        var vector = random.unitVector(n)
 
         var iterations = 0
         var theta = 0.0, change = Double.infinity, previousChange = Double.infinity

@@ -56,8 +56,7 @@ struct GolubKahanLanczos {
         // vector per row; p (m) and q (n) work vectors; h (basis) Gram–Schmidt coefficients.
         let V = Storage(basis * n), U = Storage(basis * m), p = Storage(m), q = Storage(n), h = Storage(basis)
         var random = SeededGaussian(seed: seed)
-        var vector = random.normals(n)
-        normalize(&vector)
+        var vector = random.unitVector(n)
 
         var iterations = 0
         var theta = 0.0, change = Double.infinity, previousChange = Double.infinity

@@ -37,4 +37,11 @@ struct SeededGaussian {
 
     /// `count` independent standard normal deviates.
     mutating func normals(_ count: Int) -> [Double] { (0..<count).map { _ in normal() } }
+
+    /// A direction uniform on the unit sphere in n dimensions: the Lanczos start vector.
+    mutating func unitVector(_ n: Int) -> [Double] {
+        var v = normals(n)
+        normalize(&v)
+        return v
+    }
 }

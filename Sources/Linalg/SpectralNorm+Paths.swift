@@ -44,6 +44,15 @@ extension SpectralNorm {
         let r = max(1, min(rows, (1 << 18) / max(cols, 1)))
         return r > 8 && r < rows ? r - r % 8 : r
     }
+    /// The exact power of two s ≈ √max(m, n)/‖A‖_F that keeps the float32 partial sums of a
+    /// scaled Gram pass in range (see ``lanczos(_:rows:cols:frobenius:options:blockSize:)``),
+    /// with 1/s² and s as Float.
+    static func passScaling(rows: Int, cols: Int, frobenius: Double) -> (s: Double, inverseSquare: Double, scale: Float) {
+        let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
+        let s = Double(sign: .plus, exponent: e, significand: 1)
+        return (s, 1 / (s * s), Float(s))
+    }
+
     /// Rows whose float32 contributions to AᵀA·v are summed before adding them to the float64 total.
     static let flushRows = 256
 
@@ -61,9 +70,7 @@ extension SpectralNorm {
         if b > 1 && 2 * b <= cols {
             return try blockLanczos(base, rows: rows, cols: cols, frobenius: frobenius, options: options, blockSize: b)
         }
-        let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
-        let s = Double(sign: .plus, exponent: e, significand: 1)
-        let inverseSquare = 1 / (s * s), scale = Float(s)
+        let (s, inverseSquare, scale) = passScaling(rows: rows, cols: cols, frobenius: frobenius)
         let panel = panelRows(rows: rows, cols: cols)
         let group = max(1, flushRows / panel) * panel
         let xs = UnsafeMutablePointer<Float>.allocate(capacity: cols)
@@ -110,9 +117,7 @@ extension SpectralNorm {
     /// cache. One iteration = one pass over A.
     static func blockLanczos(_ base: UnsafePointer<Float>, rows: Int, cols: Int, frobenius: Double,
                              options: SpectralOptions, blockSize b: Int) throws(LinalgError) -> SpectralEstimate {
-        let e = min(126, max(-126, Double(max(rows, cols)).squareRoot().exponent - frobenius.exponent))
-        let s = Double(sign: .plus, exponent: e, significand: 1)
-        let inverseSquare = 1 / (s * s), scale = Float(s)
+        let (s, inverseSquare, scale) = passScaling(rows: rows, cols: cols, frobenius: frobenius)
         let panel = panelRows(rows: rows, cols: cols)
         let group = max(1, flushRows / panel) * panel
         let xs = UnsafeMutablePointer<Float>.allocate(capacity: b * cols)
