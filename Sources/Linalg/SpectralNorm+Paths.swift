@@ -57,12 +57,7 @@ extension SpectralNorm {
     static let flushRows = 256
 
     /// σ₁ by symmetric Lanczos on AᵀA (`GramLanczos`) with the float32 block in place: each Gram
-    /// product streams A once, in panels P of ``panelRows(rows:cols:)`` whole rows (contiguous, ≤ 1 MiB):
-    /// y = P·x (`sgemv`), w += Pᵀ·y (`sgemvᵀ`, P still in cache). Partial sums of w over
-    /// ``flushRows`` rows are float32, the total float64. Scaling: x = s·v and y = s·(P·x) with
-    /// s = 2^e ≈ √max(m, n)/‖A‖_F (exact, |e| ≤ 126), so with ‖v‖ = 1 every float32 partial sum of y is
-    /// ≤ ‖A‖_F·s ≲ 2√max(m, n) and of w ≤ ‖A‖_F·‖y‖ ≲ 4·max(m, n): no overflow for weights near the
-    /// float32 limit; AᵀA·v = w/s² in float64. One iteration = one pass over A.
+    /// product is one ``GramPass`` over A (b = 1). One iteration = one pass over A.
     static func lanczos(_ a: UnsafeBufferPointer<Float>, rows: Int, cols: Int, frobenius: Double,
                         options: SpectralOptions, blockSize: Int? = nil) throws(LinalgError) -> SpectralEstimate {
         guard let base = a.baseAddress else { return SpectralEstimate(sigma: 0, iterations: 0, achievedTolerance: 0, method: .exact) }
@@ -70,37 +65,14 @@ extension SpectralNorm {
         if b > 1 && 2 * b <= cols {
             return try blockLanczos(base, rows: rows, cols: cols, frobenius: frobenius, options: options, blockSize: b)
         }
-        let (s, inverseSquare, scale) = passScaling(rows: rows, cols: cols, frobenius: frobenius)
-        let panel = panelRows(rows: rows, cols: cols)
-        let group = max(1, flushRows / panel) * panel
-        let xs = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-        let ws = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-        let ys = UnsafeMutablePointer<Float>.allocate(capacity: panel)
-        defer { xs.deallocate(); ws.deallocate(); ys.deallocate() }
+        let pass = GramPass(base, rows: rows, cols: cols, vectors: 1, frobenius: frobenius)
+        defer { pass.deallocate() }
         // Stored Lanczos vectors (float64, n each) capped at 512 MiB before restarting.
         let budget = (512 << 20) / (8 * cols)
         let engine = GramLanczos(n: cols, krylovLimit: min(cols, rows + 1), tolerance: options.tolerance,
                                  maxIterations: max(1, options.maxIterations),
                                  maxBasis: min(max(2, budget), options.maxIterations + 1), seed: options.seed)
-        let r = try engine.run(applyGram: { v, out in
-            for j in 0..<cols { xs[j] = Float(v[j] * s); out[j] = 0 }
-            var start = 0
-            while start < rows {
-                let end = min(rows, start + group)
-                var i = start
-                while i < end {
-                    let h = min(panel, end - i), p = base + i * cols
-                    // alpha = 1 and the scaling by s here: OpenBLAS kernels may apply alpha to x first.
-                    BLAS.sgemv(trans: false, m: h, n: cols, alpha: 1, a: p, lda: cols, x: xs, beta: 0, y: ys)
-                    for r in 0..<h { ys[r] *= scale }
-                    BLAS.sgemv(trans: true, m: h, n: cols, alpha: 1, a: p, lda: cols, x: ys, beta: i == start ? 0 : 1, y: ws)
-                    i += h
-                }
-                for j in 0..<cols { out[j] += Double(ws[j]) }
-                start = end
-            }
-            for j in 0..<cols { out[j] *= inverseSquare }
-        })
+        let r = try engine.run(applyGram: { v, out in pass.apply(v, out, crew: options.crew) })
         return SpectralEstimate(sigma: r.sigma, iterations: r.iterations, achievedTolerance: r.achievedTolerance, method: .lanczos)
     }
 
@@ -112,44 +84,18 @@ extension SpectralNorm {
     static let blockLanczosThreshold = 1 << 24
 
     /// σ₁ by block Lanczos (`BlockGramLanczos`, b vectors) with the same fused, scaled pass as
-    /// ``lanczos(_:rows:cols:frobenius:options:blockSize:)``, but each row panel P is applied to
-    /// all b vectors at once: Y = P·Xᵀ (`sgemm`, n = b), then Wᵀ += Yᵀ·P (`sgemm`, m = b) with P in
-    /// cache. One iteration = one pass over A.
+    /// ``lanczos(_:rows:cols:frobenius:options:blockSize:)``, each row panel applied to all b
+    /// vectors at once (``GramPass``). One iteration = one pass over A.
     static func blockLanczos(_ base: UnsafePointer<Float>, rows: Int, cols: Int, frobenius: Double,
                              options: SpectralOptions, blockSize b: Int) throws(LinalgError) -> SpectralEstimate {
-        let (s, inverseSquare, scale) = passScaling(rows: rows, cols: cols, frobenius: frobenius)
-        let panel = panelRows(rows: rows, cols: cols)
-        let group = max(1, flushRows / panel) * panel
-        let xs = UnsafeMutablePointer<Float>.allocate(capacity: b * cols)
-        let ws = UnsafeMutablePointer<Float>.allocate(capacity: b * cols)
-        let ys = UnsafeMutablePointer<Float>.allocate(capacity: panel * b)
-        defer { xs.deallocate(); ws.deallocate(); ys.deallocate() }
+        let pass = GramPass(base, rows: rows, cols: cols, vectors: b, frobenius: frobenius)
+        defer { pass.deallocate() }
         let budget = (512 << 20) / (8 * cols)
         // T is dense (k·b)²: cap the basis at 512 vectors so dsyevr stays ≲ 10 ms per pass.
         let engine = BlockGramLanczos(n: cols, blockSize: b, krylovLimit: min(cols, rows + b), tolerance: options.tolerance,
                                       maxIterations: max(1, options.maxIterations),
                                       maxBasis: max(2 * b, min(budget, 512, b * (options.maxIterations + 1))), seed: options.seed)
-        let count = b * cols
-        let r = try engine.run(applyGram: { v, out in
-            for j in 0..<count { xs[j] = Float(v[j] * s); out[j] = 0 }
-            var start = 0
-            while start < rows {
-                let end = min(rows, start + group)
-                var i = start
-                while i < end {
-                    let h = min(panel, end - i), p = base + i * cols
-                    BLAS.sgemm(transA: false, transB: true, m: h, n: b, k: cols, alpha: 1, a: p, lda: cols,
-                               b: xs, ldb: cols, beta: 0, c: ys, ldc: b)
-                    for r in 0..<(h * b) { ys[r] *= scale }
-                    BLAS.sgemm(transA: true, transB: false, m: b, n: cols, k: h, alpha: 1, a: ys, lda: b,
-                               b: p, ldb: cols, beta: i == start ? 0 : 1, c: ws, ldc: cols)
-                    i += h
-                }
-                for j in 0..<count { out[j] += Double(ws[j]) }
-                start = end
-            }
-            for j in 0..<count { out[j] *= inverseSquare }
-        })
+        let r = try engine.run(applyGram: { v, out in pass.apply(v, out, crew: options.crew) })
         return SpectralEstimate(sigma: r.sigma, iterations: r.iterations, achievedTolerance: r.achievedTolerance, method: .lanczos)
     }
 }

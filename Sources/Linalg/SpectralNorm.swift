@@ -17,6 +17,9 @@ public struct SpectralOptions: Sendable {
     /// Convolutions: skip the symbol upper bound (``SymbolBound``) above this many estimated flops
     /// (``SymbolBound/estimatedFlops(_:)``); 0 disables it. σ_op's upper is then √c·σ_matrix alone.
     public var symbolFlopBudget: Double = SymbolBound.defaultFlopBudget
+    /// Idle worker threads that take chunks of the dense Gram passes (``PassCrew``); nil: every
+    /// pass runs on the calling thread. Results are bit-identical either way.
+    public var crew: PassCrew? = nil
 
     public init(tolerance: Double = 1e-6, maxIterations: Int = 500, exact: Bool = false,
                 exactThreshold: Int = 1 << 20, seed: UInt64 = 42,
@@ -77,8 +80,9 @@ public enum SpectralNorm {
     ///
     /// `method` is `.lanczos` when any block was iterated, else `.exact`; `achievedTolerance` is the
     /// max over blocks. Empty matrices have σ = 0.
+    /// `frobenius`, when given for a single block, is its ‖A‖_F (saves one pass over the data).
     public static func largest(_ data: UnsafeBufferPointer<Float>, rows: Int, cols: Int, blocks: Int = 1,
-                               options: SpectralOptions = .init()) throws(LinalgError) -> SpectralEstimate {
+                               options: SpectralOptions = .init(), frobenius: Double? = nil) throws(LinalgError) -> SpectralEstimate {
         guard rows >= 0, cols >= 0, blocks >= 0,
               let count = ConvGeometry.checkedProduct([blocks, rows, cols]), count == data.count else {
             throw .invalidShape("\(data.count) elements are not \(blocks) block(s) of \(rows) × \(cols)")
@@ -91,7 +95,8 @@ public enum SpectralNorm {
         let size = rows * cols
         for b in 0..<blocks {
             let block = UnsafeBufferPointer(start: base + b * size, count: size)
-            let e = try largestOfBlock(block, rows: rows, cols: cols, options: options)
+            let e = try largestOfBlock(block, rows: rows, cols: cols, options: options,
+                                       frobenius: blocks == 1 ? frobenius : nil)
             if e.sigma.isNaN || result.sigma.isNaN { result.sigma = .nan } else { result.sigma = max(result.sigma, e.sigma) }
             result.iterations = max(result.iterations, e.iterations)
             result.achievedTolerance = max(result.achievedTolerance, e.achievedTolerance)
@@ -111,8 +116,8 @@ public enum SpectralNorm {
     }
 
     static func largestOfBlock(_ a: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
-                               options: SpectralOptions) throws(LinalgError) -> SpectralEstimate {
-        let frobenius = Frobenius.norm(a)
+                               options: SpectralOptions, frobenius known: Double? = nil) throws(LinalgError) -> SpectralEstimate {
+        let frobenius = known ?? Frobenius.norm(a)
         guard frobenius.isFinite, frobenius > 0 else {
             return SpectralEstimate(sigma: frobenius, iterations: 0, achievedTolerance: 0, method: .exact)
         }

@@ -28,16 +28,24 @@ extension WeightLayer {
             r.sigmaOpLower = m
             r.sigmaOpUpper = m
         case let .matrix(rows, cols, blocks):
-            let bad = weight.nonFiniteCount()
-            if bad > 0 {
-                r.nonFinite = bad
-                r.failure = "weight '\(weight.name)' holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")"
-                return r
-            }
             do {
-                let est = try weight.withFloats { p throws(LinalgError) -> SpectralEstimate in
-                    r.frobenius = Frobenius.norm(p)
-                    return try SpectralNorm.largest(p, rows: rows, cols: cols, blocks: blocks, options: options)
+                var bad = 0
+                let estimate = try weight.withFloats { p throws(LinalgError) -> SpectralEstimate? in
+                    // The float64 sum of float32 squares cannot overflow (see `Frobenius`): it is
+                    // finite exactly when every value is, so the count runs only when it is not.
+                    let squares = Frobenius.sumOfSquares(p)
+                    if !squares.isFinite {
+                        bad = weight.nonFiniteCount()
+                        if bad > 0 { return nil }
+                    }
+                    r.frobenius = squares.squareRoot()
+                    return try SpectralNorm.largest(p, rows: rows, cols: cols, blocks: blocks, options: options,
+                                                    frobenius: blocks == 1 ? squares.squareRoot() : nil)
+                }
+                guard let est = estimate else {
+                    r.nonFinite = bad
+                    r.failure = "weight '\(weight.name)' holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")"
+                    return r
                 }
                 r.matrixEstimate = est
                 r.sigmaMatrix = est.sigma
@@ -93,20 +101,30 @@ final class NormSlots: @unchecked Sendable {
 
 extension WeightLayers {
     /// Computes every layer's norms. Layers are independent, so `threads` workers take them
-    /// largest first (BLAS itself single-threaded inside); the result order is the input order.
+    /// largest first (BLAS itself single-threaded inside); a worker left without layers joins the
+    /// ``PassCrew`` and takes row groups of the dense Gram passes still running (results are
+    /// bit-identical to a serial run). The result order is the input order.
     public static func computeNorms(_ layers: [WeightLayer], mode: NormMode, options: SpectralOptions, threads: Int,
                                     progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
         let order = layers.indices.sorted { cost(layers[$0]) > cost(layers[$1]) }
         let slots = NormSlots(count: layers.count)
         let workers = max(1, min(threads, layers.count))
         BLAS.setThreads(1)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let k = slots.take() {
+        // A worker that runs out of layers helps the ones still running with their passes.
+        var shared = options
+        let crew = PassCrew()
+        if workers > 1 { shared.crew = crew }
+        DispatchQueue.concurrentPerform(iterations: workers) { [shared] _ in
+            while true {
+                crew.enter()
+                guard let k = slots.take() else { crew.leave(); break }
                 let i = order[k]
-                let r = layers[i].computeNorms(mode: mode, options: options)
+                let r = layers[i].computeNorms(mode: mode, options: shared)
+                crew.leave()
                 let done = slots.store(r, at: i)
                 progress?(done, layers.count, layers[i].node)
             }
+            crew.help()
         }
         return slots.all
     }
