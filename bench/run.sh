@@ -146,6 +146,14 @@ print(f"  runs: kappa {', '.join(f'{x:.2f}' for x in kt['runs_s'])} s; svds {', 
 print(f"  largest relative error vs LAPACK SVD: kappa {worst:.2e} (target <= 1e-5), scipy svds {worst_svds:.2e}")
 PY
   done
+  "$bin/kappa-bench" passes > "$out/passes.json"
+  "$py" - "$out" <<'PY' | tee -a "$out/norms.txt"
+import json,sys
+d=json.load(open(f"{sys.argv[1]}/passes.json"))
+print(f"block-Lanczos pass over {d['rows']} x {d['cols']} float32 (incl. engine), {d['passes']} passes: "
+      f"{d['pass_s_one_thread']*1e3:.1f} ms on one thread, {d['pass_s_with_helper']*1e3:.1f} ms with one PassCrew helper "
+      f"({d['pass_s_one_thread']/d['pass_s_with_helper']:.2f}x); bit-identical: {d['bit_identical']}")
+PY
   m="$models/vgg19_external/vgg19.onnx"
   cat "$m" "$models/vgg19_external/vgg19.weights" > /dev/null  # warm cache, as for the others
   /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/vgg19_external.kappa.time" \

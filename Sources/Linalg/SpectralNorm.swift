@@ -58,7 +58,9 @@ public struct SpectralEstimate: Sendable, Equatable {
 /// Not the 1e-10 one might expect from "quadratic" Ritz convergence: the float32 products
 /// (backward error ~√n·2⁻²⁴·‖A‖ per product) put the floor near 1e-8 relative.
 /// Cost: `iterations` passes over the weights (plus one for the Frobenius norm); on 4096 × 25088
-/// Gaussian (411 MB) 57 passes of ≈ 21–25 ms each, memory-bound (one read at 25 GB/s takes 16 ms).
+/// Gaussian (411 MB) 57 passes of ≈ 21–25 ms each on one thread, memory-bound. With idle workers
+/// in ``SpectralOptions/crew`` each pass's row groups are shared (`kappa-bench passes`: ≈ 30 →
+/// 20 ms per pass with one helper, engine work included), bit-identical to one thread.
 /// Blocks of ≥ 2²⁴ elements use block Lanczos with b = 2 (`BlockGramLanczos`): each pass applies
 /// the cached row panel to two vectors with one `sgemm`, at about the cost of one vector, and the
 /// iteration no longer stalls on a clustered top pair (VGG-19 fc6, (σ₁ − σ₂)/σ₁ = 3.4e-4: 104 → 68

@@ -53,6 +53,13 @@ if args.count >= 2, args[1] == "kernels" {
     }
     exit(0)
 }
+if args.count >= 2, args[1] == "passes" {
+    do { try emit(passRows()) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
 if args.count >= 3, args[1] == "write-arch" {
     do { try emit(try writeArchitectures(to: args[2])) } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
@@ -68,7 +75,7 @@ if args.count >= 4, args[1] == "analyze", ["norms", "whole"].contains(args[3]) {
     exit(0)
 }
 guard args.count >= 3, args[1] == "load" else {
-    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels | kappa-bench analyze MODEL norms|whole\n".utf8))
+    FileHandle.standardError.write(Data("usage: kappa-bench load MODEL [--touch] | kappa-bench kernels | kappa-bench passes | kappa-bench analyze MODEL norms|whole\n".utf8))
     exit(2)
 }
 let path = args[2]
