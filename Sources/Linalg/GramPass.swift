@@ -11,8 +11,9 @@
 /// Accumulation. Rows are taken in groups of ``SpectralNorm/flushRows`` (whole panels); a group's
 /// contributions W_g are summed in float32, the groups in float64 and in group order, so the
 /// result is the same whichever thread computed which group: the groups are the chunks that a
-/// ``PassCrew`` shares out (each group writes its own W_g and its own Y scratch). The float64
-/// sum costs one read of the groups' b·n floats, ⌈m/256⌉·b·n·4 bytes (b/256 of A's bytes).
+/// ``PassCrew`` shares out (each group writes its own W_g; its Y scratch is its own temporary).
+/// Groups are whole panels of ≥ 256 rows where a panel is shorter, else one panel, so the
+/// partials take at most b·n·4 bytes per 256 rows (b/256 of A's bytes) when rows are ≤ 1 MiB.
 ///
 /// Scaling. X is converted to float32 as s·X and Y as s·(P·Xᵀ), s = 2^e ≈ √max(m, n)/‖A‖_F exact
 /// (|e| ≤ 126, ``SpectralNorm/passScaling(rows:cols:frobenius:)``): with unit vectors every float32
@@ -25,9 +26,8 @@ struct GramPass {
     let scale: Float, inverseSquare: Double
     /// s·X in float32 (b × n).
     let xs: UnsafeMutablePointer<Float>
-    /// W_g of every group (groups × b × n float32) and Y scratch of every group (groups × panel × b).
+    /// W_g of every group (groups × b × n float32).
     let partials: UnsafeMutablePointer<Float>
-    let ys: UnsafeMutablePointer<Float>
 
     init(_ base: UnsafePointer<Float>, rows: Int, cols: Int, vectors b: Int, frobenius: Double) {
         self.base = base; self.rows = rows; self.cols = cols; vectors = b
@@ -38,10 +38,9 @@ struct GramPass {
         groups = (rows + group - 1) / group
         xs = .allocate(capacity: b * cols)
         partials = .allocate(capacity: groups * b * cols)
-        ys = .allocate(capacity: groups * panel * b)
     }
 
-    func deallocate() { xs.deallocate(); partials.deallocate(); ys.deallocate() }
+    func deallocate() { xs.deallocate(); partials.deallocate() }
 
     /// out = AᵀA·V for the b rows of V (b × n float64 each); idle members of `crew` take groups.
     func apply(_ v: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, crew: PassCrew?) {
@@ -59,8 +58,15 @@ struct GramPass {
 
     /// W_g = Σ over the panels P of group g of Pᵀ·(s·P·Xᵀ), in float32.
     private func accumulate(group g: Int) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: panel * vectors) { scratch in
+            if let y = scratch.baseAddress { accumulate(group: g, y: y) }
+        }
+    }
+
+    /// Y (panel × b) is written with beta = 0 before each use: its previous contents never matter.
+    private func accumulate(group g: Int, y: UnsafeMutablePointer<Float>) {
         let b = vectors
-        let w = partials + g * b * cols, y = ys + g * panel * b
+        let w = partials + g * b * cols
         let start = g * group, end = min(rows, start + group)
         var i = start
         while i < end {

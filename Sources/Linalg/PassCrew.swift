@@ -70,7 +70,9 @@ public final class PassCrew: @unchecked Sendable {
     }
 
     /// `body(i)` for every i in 0..<chunks, on the calling thread and on the idle helpers; returns
-    /// when all have finished. Chunks must write disjoint memory.
+    /// when all have finished. `body` runs on other threads although it is not `@Sendable` (it
+    /// captures the caller's raw buffers): chunks must write disjoint memory and only read what
+    /// no chunk writes.
     public func run(chunks: Int, _ body: (Int) -> Void) {
         guard chunks > 0 else { return }
         condition.lock()

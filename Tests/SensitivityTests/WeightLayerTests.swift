@@ -127,7 +127,7 @@ struct WeightLayerTests {
         let x = b.input("x", shape: [1, 2])
         let q = TensorSpec(name: "wq", dataType: DataType.int8.rawValue, dims: [2, 2], data: .raw([2, 0, 0, 254]))  // [[2,0],[0,-2]]
         b.graph.initializers.append(q)
-        let s = b.constant("ws", dims: [], values: [0.5])
+        _ = b.constant("ws", dims: [], values: [0.5])
         b.graph.nodes.append(NodeSpec("DequantizeLinear", name: "dq", inputs: ["wq", "ws"], outputs: ["w"]))
         b.graph.nodes.append(NodeSpec("Constant", name: "k", inputs: [], outputs: ["k"],
                                       attributes: [("value", .tensor(.float("kv", dims: [1], values: [3])))]))
@@ -141,7 +141,7 @@ struct WeightLayerTests {
 
 /// Layers computed on one worker and on two (where the idle worker helps the big layer's passes
 /// through `PassCrew`) agree bit for bit.
-struct WeightLayerThreadingTests {
+@Suite(.timeLimit(.minutes(2))) struct WeightLayerThreadingTests {
     @Test func normsDoNotDependOnThreadCount() throws {
         var b = NetworkBuilder(seed: 41)
         var h = b.input("x", shape: [1, 1100])
