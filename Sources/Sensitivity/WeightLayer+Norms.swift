@@ -106,7 +106,7 @@ extension WeightLayers {
     /// bit-identical to a serial run). The result order is the input order.
     public static func computeNorms(_ layers: [WeightLayer], mode: NormMode, options: SpectralOptions, threads: Int,
                                     progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
-        let order = layers.indices.sorted { cost(layers[$0]) > cost(layers[$1]) }
+        let order = layers.indices.sorted { cost(layers[$0], mode: mode) > cost(layers[$1], mode: mode) }
         let slots = NormSlots(count: layers.count)
         let workers = max(1, min(threads, layers.count))
         BLAS.setThreads(1)
@@ -129,7 +129,13 @@ extension WeightLayers {
         return slots.all
     }
 
-    static func cost(_ l: WeightLayer) -> Int {
-        l.weight.count + (l.conv.map { $0.inputCount + $0.outputCount } ?? 0)
+    /// Relative work of a layer, for the largest-first order: the matrix norm streams the weight
+    /// (∝ its size); in operator mode a convolution's iterations each apply the map and its
+    /// adjoint, 2·(weight size × windows) multiply-adds. Iteration counts are unknown in advance.
+    static func cost(_ l: WeightLayer, mode: NormMode) -> Double {
+        let matrix = Double(l.weight.count)
+        guard mode == .operator, l.overlap != nil, let g = l.conv else { return matrix }
+        let windows = (g.transposed ? g.input : g.output).reduce(1.0) { $0 * Double($1) }
+        return matrix + 2 * Double(g.weightCount) * windows
     }
 }
