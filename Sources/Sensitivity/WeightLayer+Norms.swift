@@ -108,7 +108,8 @@ extension WeightLayers {
                                     progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
         let order = layers.indices.sorted { cost(layers[$0], mode: mode) > cost(layers[$1], mode: mode) }
         let slots = NormSlots(count: layers.count)
-        let workers = max(1, min(threads, layers.count))
+        // All `threads` workers even when there are fewer layers: the spare ones help at once.
+        let workers = max(1, threads)
         BLAS.setThreads(1)
         // A worker that runs out of layers helps the ones still running with their passes.
         var shared = options
