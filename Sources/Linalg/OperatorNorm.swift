@@ -43,7 +43,8 @@ public enum OperatorNorm {
     /// products ``ConvOperator/apply(_:batch:into:)`` and ``ConvOperator/adjoint(_:batch:into:)`` in
     /// float32 and everything else in float64; full reorthogonalization with at most
     /// ~256 MiB of stored vectors, restarting from the Ritz vector beyond that. Stops on the
-    /// relative change of the Ritz value (`options.tolerance`) or `options.maxIterations`.
+    /// relative change of the Ritz value (`options.operatorTolerance`, 1e-4 by default: see there)
+    /// or `options.maxIterations`.
     ///
     /// - lower = ‖A·v‖/‖v‖ for the final Ritz vector v (rounded to float32 and applied once more).
     ///   A Rayleigh-quotient bound: ≤ σ_op exactly, up to the float32 rounding of that one product
@@ -76,7 +77,7 @@ public enum OperatorNorm {
         let ys = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(m, n))
         defer { xs.deallocate(); ys.deallocate() }
         let budget = (256 << 20) / (8 * (m + n))
-        let engine = GolubKahanLanczos(m: m, n: n, tolerance: options.tolerance,
+        let engine = GolubKahanLanczos(m: m, n: n, tolerance: options.operatorTolerance,
                                        maxIterations: max(1, options.maxIterations),
                                        maxBasis: min(max(2, budget), options.maxIterations + 1),
                                        seed: options.seed, wantVector: true)

@@ -13,6 +13,10 @@ struct NormOptions: ParsableArguments {
     @Option(help: "Relative tolerance of the iterative spectral norms.")
     var tolerance: Double = 1e-6
 
+    @Option(help: ArgumentHelp("Relative tolerance of the iteration behind σ_op's lower end (--norm operator).",
+                               discussion: "The upper end is proven whatever this is; the lower end shows how tight it is."))
+    var operatorTolerance: Double = 1e-4
+
     @Option(help: "Worker threads for the per-layer norms (default: all cores).")
     var threads: Int?
 
@@ -21,11 +25,12 @@ struct NormOptions: ParsableArguments {
 
     func validate() throws {
         guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }
+        guard operatorTolerance > 0, operatorTolerance < 1 else { throw ValidationError("--operator-tolerance must be in (0, 1)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
     func analysisOptions(norm: NormMode, output: String?) -> AnalysisOptions {
-        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, exact: exact), output: output,
+        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, operatorTolerance: operatorTolerance, exact: exact), output: output,
                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
