@@ -165,21 +165,26 @@ t=json.loads(open(f"{out}/vgg19_external.kappa.time").read().strip().splitlines(
 w=os.path.getsize(f"{models}/vgg19_external/vgg19.weights")
 print(f"vgg19 external data: analyze --norm matrix {t['wall_s']:.2f} s, peak RSS {t['peak_rss_kb']*1e3/1e6:.0f} MB = {t['peak_rss_kb']*1e3/w:.2f}x weights (target <= 1.3)")
 PY
-  echo "== operator norms of AlexNet's convolutions at 1x3x224x224" >&2
-  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/alexnet.op.time" \
-    "$bin/kappa" analyze "$models/bvlc_alexnet.onnx" --norm operator --format json -o "$out/alexnet.op.json"
-  "$py" - "$out" <<'PY' | tee -a "$out/norms.txt"
+  echo "== operator norms of the AlexNet and VGG-19 convolutions at 1x3x224x224" >&2
+  for name in bvlc_alexnet vgg19; do
+    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.op.time" \
+      "$bin/kappa" analyze "$models/$name.onnx" --norm operator --format json -o "$out/$name.op.json"
+    "$py" - "$out" "$name" <<'PY' | tee -a "$out/norms.txt"
 import json,sys
-out=sys.argv[1]
-k=json.load(open(f"{out}/alexnet.op.json"))
-t=json.loads(open(f"{out}/alexnet.op.time").read().strip().splitlines()[-1])
-print(f"AlexNet analyze --norm operator: {t['wall_s']:.2f} s whole process")
+out,name=sys.argv[1],sys.argv[2]
+k=json.load(open(f"{out}/{name}.op.json"))
+t=json.loads(open(f"{out}/{name}.op.time").read().strip().splitlines()[-1])
+print(f"{name} analyze --norm operator: {t['wall_s']:.2f} s whole process")
+ratios=[]
 for L in k["layers"]:
     if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
         lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
+        ratios.append(up/lo)
         print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.4f}  "
               f"operator iterations {L.get('operator_iterations')}")
+print(f"  upper/lower {min(ratios):.4f}-{max(ratios):.4f} over {len(ratios)} convolutions")
 PY
+  done
 fi
 
 # --- analyze: the whole analysis vs the norms alone (issue target: within 1.2x)
