@@ -75,6 +75,7 @@ struct CLITests {
         ("check-markdown", ["check", "tiny.onnx", "unsupported.onnx", "--max-bits", "8", "--format", "markdown"], 1),
         ("check-missing-max-bits", ["check", "tiny.onnx"], 2),
         ("check-bad-norm", ["check", "tiny.onnx", "--max-bits", "8", "--norm", "spectral"], 2),
+        ("analyze-bad-operator-tolerance", ["analyze", "tiny.onnx", "--operator-tolerance", "0"], 2),
         ("inspect-text", ["inspect", "tiny.onnx"], 0),
         ("inspect-json", ["inspect", "mlp.onnx", "--format", "json"], 0),
         ("inspect-csv", ["inspect", "tiny.onnx", "--format", "csv"], 0),
