@@ -44,7 +44,7 @@ struct BlockGramLanczos {
     var krylovLimit: Int
     var tolerance: Double
     /// 100·tolerance clamped to [1e-5, 1e-2] (1e-4 by default), as in `GramLanczos`.
-    var residualTolerance: Double { min(1e-2, max(1e-5, 100 * tolerance)) }
+    var residualTolerance: Double { RitzStopping.residualTolerance(tolerance) }
     /// Maximum number of passes (block Gram products).
     var maxIterations: Int
     /// Maximum number of stored vectors before a restart (≥ 2b).
@@ -137,10 +137,8 @@ struct BlockGramLanczos {
                     residual2 += x * x
                 }
                 let residual = residual2.squareRoot() / max(lambda, .leastNormalMagnitude)
-                let r = previousChange > 0 ? change / previousChange : 1
-                let remaining = change == 0 ? 0 : (r < 1 ? change * r / (1 - r) : .infinity)
                 let invariant = bk.deficient == b  // AᵀA·V_k ⊂ span V_k: θ² is an eigenvalue, exactly
-                if invariant || (change <= tolerance && remaining <= tolerance && residual <= residualTolerance) {
+                if invariant || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change)
                 }
                 if k == blocks || p + b > krylovLimit {  // restart from the b top Ritz vectors V_k·S

@@ -41,7 +41,7 @@ struct GramLanczos {
     var krylovLimit: Int
     var tolerance: Double
     /// 100·tolerance clamped to [1e-5, 1e-2] (1e-4 by default), as in `GolubKahanLanczos`.
-    var residualTolerance: Double { min(1e-2, max(1e-5, 100 * tolerance)) }
+    var residualTolerance: Double { RitzStopping.residualTolerance(tolerance) }
     var maxIterations: Int
     /// Maximum number of stored Lanczos vectors before a restart (≥ 2).
     var maxBasis: Int
@@ -111,10 +111,8 @@ struct GramLanczos {
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: k == krylovLimit ? 0 : change)
                 }
                 let residual = beta * abs(top.vector.last ?? 0) / max(lambda, .leastNormalMagnitude)
-                let r = previousChange > 0 ? change / previousChange : 1
-                let remaining = change == 0 ? 0 : (r < 1 ? change * r / (1 - r) : .infinity)
                 let invariant = !(beta > 1e-14 * lambda)  // θ² is then an eigenvalue of AᵀA, exactly
-                if invariant || (change <= tolerance && remaining <= tolerance && residual <= residualTolerance) {
+                if invariant || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change)
                 }
                 if k == basis {  // restart from the Ritz vector V_k·s

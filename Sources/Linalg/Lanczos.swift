@@ -30,7 +30,7 @@ struct GolubKahanLanczos {
     /// Bound on the relative residual β_k·|x_k|/θ of the top Ritz triplet (see `run`):
     /// 100·tolerance clamped to [1e-5, 1e-2], i.e. 1e-4 by default. The floor stays above the
     /// noise that float32 products leave in the residual.
-    var residualTolerance: Double { min(1e-2, max(1e-5, 100 * tolerance)) }
+    var residualTolerance: Double { RitzStopping.residualTolerance(tolerance) }
     var maxIterations: Int
     /// Maximum number of stored Lanczos vectors per side before a restart (≥ 2).
     var maxBasis: Int
@@ -98,11 +98,8 @@ struct GolubKahanLanczos {
                 // Residual of the Ritz triplet: ‖Aᵀ·(U_k·x) − θ·V_k·y‖ = β_k·|x_k| (x, y top singular
                 // vectors of B_k), and A·V_k·y = θ·U_k·x exactly in the recurrence.
                 let residual = beta * abs(svd.left.last ?? 0) / max(theta, .leastNormalMagnitude)
-                // Remaining change if the changes keep shrinking by r = δ_k/δ_{k−1}: δ_k·r/(1 − r).
-                let r = previousChange > 0 ? change / previousChange : 1
-                let remaining = change == 0 ? 0 : (r < 1 ? change * r / (1 - r) : .infinity)
                 let invariant = !(beta > 1e-14 * theta)  // θ is then a singular value of A, exactly
-                if invariant || (change <= tolerance && remaining <= tolerance && residual <= residualTolerance) {
+                if invariant || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
                     if wantVector { vector = try ritzVector(V, alphas, betas, k) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change, vector: vector)
                 }

@@ -275,16 +275,11 @@ struct Decoder {
             let chunk = 8 << 20
             let chunks = (len + chunk - 1) / chunk
             let source = Int(bitPattern: start), mapping = file
-            let copy = { @Sendable (i: Int) in
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
                 let done = i * chunk, n = min(chunk, len - done)
                 guard let from = UnsafeRawPointer(bitPattern: source + done) else { return }
                 (buf.raw.baseAddress.map { $0 + done })?.copyMemory(from: from, byteCount: n)
                 mapping.release(offset: offset + done, length: n)
-            }
-            if chunks > 1 {
-                DispatchQueue.concurrentPerform(iterations: chunks, execute: copy)
-            } else {
-                copy(0)
             }
             return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
                           bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf.raw)[0..<len]), owner: buf)

@@ -38,9 +38,10 @@ extension WeightLayer {
                         bad = weight.nonFiniteCount()
                         if bad > 0 { return nil }
                     }
-                    r.frobenius = squares.squareRoot()
+                    let frobenius = squares.squareRoot()
+                    r.frobenius = frobenius
                     return try SpectralNorm.largest(p, rows: rows, cols: cols, blocks: blocks, options: options,
-                                                    frobenius: blocks == 1 ? squares.squareRoot() : nil)
+                                                    frobenius: blocks == 1 ? frobenius : nil)
                 }
                 guard let est = estimate else {
                     r.nonFinite = bad

@@ -1,4 +1,5 @@
 import Foundation
+import KappaTestSupport
 import Linalg
 
 /// `kappa-bench passes`: the dense Gram pass of the spectral norm on a 4096 × 25088 float32 matrix
@@ -7,12 +8,8 @@ import Linalg
 /// work. The two σ after the same passes must agree bit for bit.
 func passRows(passes: Int = 20) -> [String: Any] {
     let rows = 4096, cols = 25088
-    var a = [Float](repeating: 0, count: rows * cols)
-    var state: UInt64 = 7
-    for i in a.indices {  // xorshift uniform in (-1, 1): the pass cost does not depend on the values
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
-        a[i] = Float(Int64(bitPattern: state >> 1) % 2_000_001 - 1_000_000) * 1e-6
-    }
+    var random = SeededRandom(seed: 7)
+    let a = random.gaussians(rows * cols, scale: 1 / Double(cols).squareRoot())
     var options = SpectralOptions(tolerance: 0, maxIterations: passes)
     BLAS.setThreads(1)
     func timed(_ o: SpectralOptions) -> (Double, SpectralEstimate?) {
