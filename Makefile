@@ -4,7 +4,7 @@ APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev liblapacke
 SAMPLE := samples/digits_cnn
 KAPPA := .build/release/kappa
 
-.PHONY: deps build release demo test proto proto-check bench clean
+.PHONY: deps build release demo test test-fast proto proto-check bench clean
 
 ## deps: install the Debian packages Kappa builds against (only those missing)
 deps:
@@ -37,6 +37,11 @@ demo: release
 test: deps proto-check
 	swift build --build-tests
 	swift test
+
+## test-fast: the suite without the tests tagged .slow (full-size models, long fuzz runs)
+test-fast: deps proto-check
+	swift build --build-tests
+	swift test --skip 'ArchitectureTests|PassCrewTests|FuzzTests|pipelineFuzzer'
 
 ## proto: regenerate Sources/ONNXProto from schemas/onnx.proto
 proto: deps

@@ -80,7 +80,36 @@ public enum MalformedCorpus {
             c("graph_attr_empty.onnx", spec(graph(nodes: [
                 NodeSpec("If", name: "branch", inputs: ["x"], outputs: ["y"], attributes: [("then_branch", .empty(type: 5))]),
             ])), "badAttribute", ["branch", "then_branch", "GRAPH"]),
+            // Attributes the analysis indexes and multiplies (DESIGN.md §4; found by the pipeline
+            // fuzzer and the semantics issue): refused before any shape is known.
+            c("conv_dilations_short.onnx", spec(conv([("dilations", .ints([1]))])), "badAttribute",
+              ["conv_d", "dilations", "1 values for 2 spatial axes"]),
+            c("conv_dilations_huge.onnx", spec(conv([("dilations", .ints([1 << 62, 1 << 62]))])), "badAttribute",
+              ["conv_d", "dilations", "outside 1...1048576"]),
+            c("conv_group_zero.onnx", spec(conv([("group", .int(0))])), "badAttribute", ["conv_d", "group"]),
+            c("pool_strides_mismatch.onnx", spec(ModelSpec(graph: GraphSpec(name: "t", nodes: [
+                NodeSpec("MaxPool", name: "pool_s", inputs: ["x"], outputs: ["y"],
+                         attributes: [("kernel_shape", .ints([2, 2])), ("strides", .ints([2, 2, 2]))]),
+            ], inputs: [ValueInfoSpec("x", elemType: DataType.float.rawValue, dims: [1, 1, .param("H"), .param("W")])], outputs: []))),
+              "badAttribute", ["pool_s", "strides", "3 values for 2 spatial axes"]),
+            c("transpose_perm_repeat.onnx", spec(graph(nodes: [
+                NodeSpec("Transpose", name: "tp", inputs: ["x"], outputs: ["y"], attributes: [("perm", .ints([0, 0]))]),
+            ])), "badAttribute", ["tp", "perm", "not a permutation"]),
+            c("string_weight.onnx", spec(tiny(weight: TensorSpec(name: "w_str", dataType: DataType.string.rawValue, dims: [4], data: .none))),
+              "badNode", ["'m'", "w_str", "STRING", "Mul"]),
+            c("conv_bias_int.onnx", spec(conv([], bias: .int64("b_int", dims: [2], values: [1, 2]))), "badNode",
+              ["conv_d", "b_int", "INT64", "floating-point"]),
         ]
+    }
+
+    /// A Conv on an input of symbolic spatial extent (shape inference cannot check it).
+    static func conv(_ attributes: [(String, AttrSpec)], bias: TensorSpec? = nil) -> ModelSpec {
+        let w = TensorSpec.float("w_c", dims: [2, 1, 3, 3], values: Array(repeating: 0.1, count: 18))
+        return ModelSpec(graph: GraphSpec(name: "t", nodes: [
+            NodeSpec("Conv", name: "conv_d", inputs: ["x", "w_c"] + (bias.map { [$0.name] } ?? []), outputs: ["y"],
+                     attributes: [("kernel_shape", .ints([3, 3]))] + attributes),
+        ], initializers: [w] + (bias.map { [$0] } ?? []),
+           inputs: [ValueInfoSpec("x", elemType: DataType.float.rawValue, dims: [1, 1, .param("H"), .param("W")])], outputs: []))
     }
 
     /// A valid two-node model: x → Mul(w) → Relu, `weight` as its initializer `w` slot.

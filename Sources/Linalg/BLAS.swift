@@ -1,5 +1,6 @@
 // Thin CBLAS wrappers (OpenBLAS); the only place Linalg calls cblas_* directly.
 import CBLAS
+import Foundation
 
 /// Thin CBLAS wrappers (row-major).
 ///
@@ -71,12 +72,61 @@ public enum BLAS {
                     1, a, int(lda), 0, c, int(ldc))
     }
 
-    /// The number of OpenBLAS worker threads for all later calls (`openblas_set_num_threads`);
-    /// values below 1 are raised to 1.
+    /// The number of OpenBLAS worker threads for all later calls outside single-thread
+    /// sections (``withSingleThread(_:)``; inside one it takes effect when the last section
+    /// ends); values below 1 are raised to 1.
     public static func setThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(clamping: max(1, n)))
+        ThreadGate.shared.set(max(1, n))
     }
 
-    /// The number of OpenBLAS worker threads currently configured (`openblas_get_num_threads`).
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The number of OpenBLAS worker threads configured for calls outside single-thread sections.
+    public static var threads: Int { ThreadGate.shared.configured }
+
+    /// The number OpenBLAS uses right now (`openblas_get_num_threads`): 1 inside a section.
+    public static var activeThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS on one thread (callers that run their own workers, like the
+    /// per-layer norms), restoring the configured count when the last concurrent section ends.
+    /// Sections nest and overlap safely; OpenBLAS's thread count is process-global.
+    public static func withSingleThread<R>(_ body: () throws -> R) rethrows -> R {
+        ThreadGate.shared.enter()
+        defer { ThreadGate.shared.leave() }
+        return try body()
+    }
+
+    /// The process-global OpenBLAS thread count under a lock, with a depth count of the active
+    /// single-thread sections.
+    final class ThreadGate: @unchecked Sendable {
+        static let shared = ThreadGate()
+        private let lock = NSLock()
+        private var depth = 0
+        private var wanted: Int?
+
+        var configured: Int {
+            lock.lock(); defer { lock.unlock() }
+            return wanted ?? (depth == 0 ? Int(openblas_get_num_threads()) : saved)
+        }
+        private var saved = 1
+
+        func set(_ n: Int) {
+            lock.lock(); defer { lock.unlock() }
+            wanted = n
+            if depth == 0 { openblas_set_num_threads(Int32(clamping: n)) }
+        }
+
+        func enter() {
+            lock.lock(); defer { lock.unlock() }
+            if depth == 0 {
+                saved = Int(openblas_get_num_threads())
+                openblas_set_num_threads(1)
+            }
+            depth += 1
+        }
+
+        func leave() {
+            lock.lock(); defer { lock.unlock() }
+            depth -= 1
+            if depth == 0 { openblas_set_num_threads(Int32(clamping: wanted ?? saved)) }
+        }
+    }
 }

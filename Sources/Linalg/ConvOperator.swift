@@ -18,8 +18,8 @@ import Foundation
 /// ≥ 32 Ki floats: the sgemm uses those cores too, so the data movement should as well.
 /// Data are NCHW-style: item n, channel c, spatial positions row-major.
 ///
-/// Memory: the operator keeps `weight.baseAddress` without copying; the caller must keep that
-/// memory alive and unchanged for the operator's lifetime. The operator is immutable and each
+/// Memory: the operator keeps `weight.baseAddress` without copying and retains `owner`, the
+/// object whose lifetime keeps that memory valid and unchanged (a tensor's ``FloatBuffer``). The operator is immutable and each
 /// call allocates its own scratch, so concurrent calls are safe (hence `@unchecked Sendable`).
 /// Scratch per call: at most 16 MiB of columns (or one B/g·K-float column if a single one is
 /// larger) plus, for packed adjoint items, at most 4 MiB of packed small-side data: ≤ 20 MiB.
@@ -27,6 +27,8 @@ public final class ConvOperator: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// The ONNX weight (not owned; see "Memory" above). Internal: read by ``SymbolBound``.
     let weight: UnsafePointer<Float>
+    /// Keeps the memory behind `weight` alive (see "Memory" above).
+    private let owner: AnyObject?
     private let windows: Windows
     /// Channels per group on each side and the im2col row count B/g·K.
     private let smallPerGroup: Int, bigPerGroup: Int, rowsPerGroup: Int
@@ -54,13 +56,30 @@ public final class ConvOperator: @unchecked Sendable {
     }
 
     /// Validates the geometry (``ConvGeometry/validate()``) and `weight.count == geometry.weightCount`.
-    public convenience init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>) throws(LinalgError) {
-        try self.init(geometry: geometry, weight: weight, columnBudget: ConvOperator.columnBudget)
+    ///
+    /// `owner` is retained for the operator's lifetime and must keep `weight`'s memory valid
+    /// and unchanged (pass the tensor's ``FloatBuffer``). Pass nil only when the operator is
+    /// used and released inside the scope that lends `weight` (`withUnsafeBufferPointer`).
+    public convenience init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>, owner: AnyObject?) throws(LinalgError) {
+        try self.init(geometry: geometry, weight: weight, owner: owner, columnBudget: ConvOperator.columnBudget)
+    }
+
+    /// An operator over its own copy of `weight` (tests, benchmarks, small weights).
+    public convenience init(geometry: ConvGeometry, copying weight: [Float]) throws(LinalgError) {
+        let copy = CopiedWeight(weight)
+        try self.init(geometry: geometry, weight: copy.buffer, owner: copy, columnBudget: ConvOperator.columnBudget)
+    }
+
+    /// As ``init(geometry:copying:)``, with the column buffer budget (floats) as a parameter.
+    convenience init(geometry: ConvGeometry, copying weight: [Float], columnBudget: Int) throws(LinalgError) {
+        let copy = CopiedWeight(weight)
+        try self.init(geometry: geometry, weight: copy.buffer, owner: copy, columnBudget: columnBudget)
     }
 
     /// As the public init, with the column buffer budget (floats) as a parameter (tests force tiling with it).
-    init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>, columnBudget: Int) throws(LinalgError) {
+    init(geometry: ConvGeometry, weight: UnsafeBufferPointer<Float>, owner: AnyObject? = nil, columnBudget: Int) throws(LinalgError) {
         try geometry.validate()
+        self.owner = owner
         guard weight.count == geometry.weightCount, let base = weight.baseAddress else {
             throw .invalidShape("convolution weight has \(weight.count) elements, shape \(geometry.weightShape) needs \(geometry.weightCount)")
         }
@@ -248,4 +267,17 @@ public final class ConvOperator: @unchecked Sendable {
             l0 = l1
         }
     }
+}
+
+/// Heap memory holding a copy of a weight for ``ConvOperator/init(geometry:copying:)``.
+final class CopiedWeight: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Float>
+
+    init(_ values: [Float]) {
+        let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values.count, 1))
+        _ = p.initialize(from: values)
+        buffer = UnsafeBufferPointer(rebasing: UnsafeBufferPointer(p)[0..<values.count])
+    }
+
+    deinit { UnsafeMutableBufferPointer(mutating: buffer).deallocate() }
 }

@@ -145,13 +145,23 @@ public struct ModelGraph: Sendable {
         }
 
         var folder = ConstantFolder(path: path, graph: g)
-        var inference = ShapeInference(path: path, shapes: shapes, dtypes: dtypes)
+        var declaredTypes: [String: DataType] = [:]
+        for v in g.valueInfo + g.outputs { if let t = v.elementType { declaredTypes[v.name] = t } }
+        var inference = ShapeInference(path: path, shapes: shapes, dtypes: dtypes, declared: declaredTypes)
         for t in g.initializers {
             inference.shapes[t.name] = t.dims
             inference.dtypes[t.name] = t.dataType
         }
+        // Declared ranks (symbolic dimensions still give a rank) for attribute validation.
+        var declaredRank: [String: Int] = [:]
+        for v in g.inputs + g.valueInfo + g.outputs { if let s = v.shape { declaredRank[v.name] = s.count } }
         for idx in order {
             let n = g.nodes[idx]
+            let x = n.input(0)
+            let rank = x.flatMap { inference.shapes[$0]?.count ?? folder.constants[$0]?.dims.count ?? declaredRank[$0] }
+            let weightRank = n.input(1).flatMap { folder.constants[$0]?.dims.count }
+            try NodeValidator.validate(n, rank: rank, weightRank: weightRank, path: path)
+            try NodeValidator.validateOperands(n, constants: folder.constants, path: path)
             try folder.visit(n, shapes: inference.shapes)
             try inference.visit(n, constants: folder.constants)
         }

@@ -7,11 +7,14 @@ struct ShapeInference: Sendable {
     var shapes: [String: [Int]]
     var dtypes: [String: DataType]
     var notes: [String] = []
+    /// Element types declared in the graph's value_info and outputs (used where no rule applies).
+    var declared: [String: DataType] = [:]
 
-    init(path: String, shapes: [String: [Int]], dtypes: [String: DataType]) {
+    init(path: String, shapes: [String: [Int]], dtypes: [String: DataType], declared: [String: DataType] = [:]) {
         self.path = path
         self.shapes = shapes
         self.dtypes = dtypes
+        self.declared = declared
     }
 
     static let elementwiseUnary: Set<String> = [
@@ -41,11 +44,12 @@ struct ShapeInference: Sendable {
             }
         }
         if allKnown { return }
+        let inTypes = n.inputs.map { $0.isEmpty ? nil : dtypes[$0] }
+        for (o, t) in zip(n.outputs, DTypeRules.outputs(n, inputs: inTypes, constants: constants)) where !o.isEmpty {
+            if let t { dtypes[o] = t } else if let d = declared[o] { dtypes[o] = d }
+        }
         let ins: [[Int]?] = n.inputs.map { $0.isEmpty ? nil : shapes[$0] }
         guard let x = ins.first ?? nil else { return }
-        if let t = n.input(0).flatMap({ dtypes[$0] }) {
-            for o in n.outputs where !o.isEmpty { dtypes[o] = t }
-        }
         func fail(_ reason: String) -> ONNXError { .badNode(path: path, node: n.name, reason: reason) }
         func set(_ s: [Int], _ i: Int = 0) throws(ONNXError) {
             guard Shapes.isPlausible(s) else {

@@ -21,6 +21,21 @@ public final class OwnedBuffer: @unchecked Sendable {
     deinit { raw.deallocate() }
 }
 
+/// Float32 values whose memory stays valid and unchanged for the lifetime of this object:
+/// it keeps the owner of that memory (a tensor, a mapping, an ``OwnedBuffer``) alive.
+public final class FloatBuffer: @unchecked Sendable {
+    /// Valid while this object lives; never written.
+    public let pointer: UnsafeBufferPointer<Float>
+    private let keeper: AnyObject
+
+    init(_ pointer: UnsafeBufferPointer<Float>, keeping keeper: AnyObject) {
+        self.pointer = pointer
+        self.keeper = keeper
+    }
+
+    public var count: Int { pointer.count }
+}
+
 /// A constant tensor: name, type, dims and its bytes in ONNX `raw_data` layout
 /// (little-endian, row-major). The bytes are borrowed, never copied, from the
 /// unpacked protobuf message or from a memory-mapped external data file; `owner`
@@ -30,8 +45,10 @@ public final class Tensor: @unchecked Sendable {
     public let dataType: DataType
     public let dims: [Int]
     public let storage: TensorStorage
-    /// Exactly `count × dataType.byteSize` bytes.
-    public let bytes: UnsafeRawBufferPointer
+    /// Exactly `count × dataType.byteSize` bytes. Internal: other modules read the values
+    /// through the scoped accessors (``withUnsafeBytes(_:)``, ``withFloats(_:)``) or keep
+    /// them with ``stableFloats()``, whose object owns their lifetime.
+    @usableFromInline let bytes: UnsafeRawBufferPointer
     /// The object whose lifetime backs `bytes` (protobuf message, mapping, OwnedBuffer).
     public let owner: AnyObject?
 
@@ -79,6 +96,28 @@ public final class Tensor: @unchecked Sendable {
     public var count: Int { dims.reduce(1, *) }
 
     public var byteCount: Int { bytes.count }
+
+    /// Calls `body` with the raw bytes (ONNX `raw_data` layout); the pointer must not escape.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(bytes)
+    }
+
+    /// The values as contiguous aligned float32 in memory that stays valid and unchanged as
+    /// long as the returned object lives: the tensor's own bytes when it is FLOAT and aligned
+    /// (no copy), else a converted copy. For operators that keep a weight pointer.
+    public func stableFloats() -> FloatBuffer {
+        if dataType == .float, let base = bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            return FloatBuffer(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: count), keeping: self)
+        }
+        let values = floats()
+        let buf = OwnedBuffer(byteCount: values.count * 4)
+        values.withUnsafeBytes { src in
+            if let b = src.baseAddress { buf.raw.baseAddress?.copyMemory(from: b, byteCount: src.count) }
+        }
+        let p = buf.raw.baseAddress.map { UnsafeBufferPointer(start: $0.assumingMemoryBound(to: Float.self), count: values.count) }
+            ?? UnsafeBufferPointer(start: nil, count: 0)
+        return FloatBuffer(p, keeping: buf)
+    }
 
     /// Reads element `i` as a Double, whatever the stored numeric type.
     @inlinable

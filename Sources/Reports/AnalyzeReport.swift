@@ -2,7 +2,7 @@ import Foundation
 import ONNX
 import Sensitivity
 
-/// A value in both modes: `matrix` (the paper's σ_matrix estimator) and `operator` (σ_op
+/// A value in both columns: `matrix` (the paper's σ_matrix estimator) and `operator` (σ_op
 /// upper bounds: sound). Null when unbounded.
 public struct ModeValues: Codable, Sendable, Equatable {
     public var matrix: JSONNumber
@@ -10,28 +10,7 @@ public struct ModeValues: Codable, Sendable, Equatable {
 
     public init(_ p: ModePair) {
         matrix = JSONNumber(p.matrix)
-        self.operator = JSONNumber(p.sound)
-    }
-}
-
-/// κ with the digits and bits it costs (DESIGN.md §1.5); all null when unbounded.
-public struct PrecisionValue: Codable, Sendable, Equatable {
-    public var kappa: JSONNumber
-    public var digits: JSONNumber
-    public var bits: Int?
-
-    public init(_ p: Precision) {
-        kappa = JSONNumber(p.kappa)
-        digits = JSONNumber(p.digits)
-        bits = p.bits
-    }
-
-    enum CodingKeys: String, CodingKey { case kappa, digits, bits }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kappa, forKey: .kappa)
-        try c.encode(digits, forKey: .digits)
-        try c.encode(bits, forKey: .bits)  // null, not absent, when unbounded
+        self.operator = JSONNumber(p.operator)
     }
 }
 
@@ -59,7 +38,7 @@ public struct AnalyzeReport: Codable, Sendable {
         public var gainFromInput: ModeValues
         public var gainToOutput: ModeValues
         public var share: ModeValues?
-        public var status: String
+        public var status: NodeStatus
         public var reason: String?
 
         enum CodingKeys: String, CodingKey {
@@ -99,8 +78,8 @@ public struct AnalyzeReport: Codable, Sendable {
 
     public struct PrecisionTable: Codable, Sendable, Equatable {
         public struct Pair: Codable, Sendable, Equatable {
-            public var matrix: PrecisionValue
-            public var `operator`: PrecisionValue
+            public var matrix: Precision
+            public var `operator`: Precision
         }
         public var eq7: Pair
         public var eq8: Pair
@@ -108,13 +87,18 @@ public struct AnalyzeReport: Codable, Sendable {
 
     public struct Network: Codable, Sendable, Equatable {
         public var output: String
+        /// How the output was chosen (``AnalysedOutput/how``).
+        public var outputChoice: String
+        /// Where the perturbation enters.
+        public var perturbed: [PerturbationEntry]
         public var eq7: ModeValues
         public var eq8: ModeValues
         public var roundingPoints: Int
         public var precision: PrecisionTable
 
         enum CodingKeys: String, CodingKey {
-            case output, eq7, eq8, precision
+            case output, eq7, eq8, precision, perturbed
+            case outputChoice = "output_choice"
             case roundingPoints = "rounding_points"
         }
     }
@@ -137,9 +121,9 @@ public struct AnalyzeReport: Codable, Sendable {
     public init(graph: ModelGraph, result: AnalysisResult) {
         model = ModelInfo(graph.model)
         norm = result.norm.rawValue
-        layers = result.layers.map { r in
-            let n = r.norms
-            return Layer(index: r.index, node: r.node, op: r.op, weight: r.weight, weightShape: r.weightShape,
+        layers = result.nodes.map { r in
+            let n = r.weight?.norms
+            return Layer(index: r.index, node: r.node, op: r.op, weight: r.weight?.weight, weightShape: r.weight?.shape,
                          sigmaMatrix: JSONNumber(n?.sigmaMatrix),
                          sigmaOp: n.map { SigmaOp(lower: JSONNumber($0.sigmaOpLower), upper: JSONNumber($0.sigmaOpUpper)) },
                          frobenius: JSONNumber(n?.frobenius), lipschitz: ModeValues(r.lipschitz),
@@ -147,34 +131,16 @@ public struct AnalyzeReport: Codable, Sendable {
                          achievedTolerance: JSONNumber(n?.matrixEstimate?.achievedTolerance),
                          operatorIterations: n?.operatorIterations,
                          gainFromInput: ModeValues(r.gainFromInput), gainToOutput: ModeValues(r.gainToOutput),
-                         share: r.share.map(ModeValues.init), status: r.status.rawValue, reason: r.reason)
+                         share: r.share.map(ModeValues.init), status: r.status, reason: r.reason)
         }
         let net = result.network
         let p7 = net.eq7Precision, p8 = net.eq8Precision
-        network = Network(output: net.output, eq7: ModeValues(net.eq7), eq8: ModeValues(net.eq8),
-                          roundingPoints: net.roundingPoints,
-                          precision: PrecisionTable(eq7: .init(matrix: PrecisionValue(p7.matrix), operator: PrecisionValue(p7.sound)),
-                                                    eq8: .init(matrix: PrecisionValue(p8.matrix), operator: PrecisionValue(p8.sound))))
-        notes = graph.notes
-        findings = AnalyzeReport.findings(result, file: nil)
-    }
-
-    /// The analysis issues as findings (one finding model for every renderer), plus
-    /// KAPPA003 when a network bound is unbounded without a node to blame.
-    public static func findings(_ result: AnalysisResult, file: String?) -> [Finding] {
-        var out = result.issues.map { i -> Finding in
-            switch i.kind {
-            case .nonFiniteWeight: return Finding(rule: Rule.nonFiniteWeight, severity: .error, message: i.message, node: i.node, file: file)
-            case .unsupported: return Finding(rule: Rule.unsupportedOp, severity: .warning, message: i.message, node: i.node, file: file)
-            case .unbounded: return Finding(rule: Rule.unboundedOp, severity: .warning, message: i.message, node: i.node, file: file)
-            }
-        }
-        let net = result.network
-        if !(net.eq7.isFinite && net.eq8.isFinite) && result.issues.isEmpty {
-            out.append(Finding(rule: Rule.unboundedOp, severity: .warning,
-                               message: "the network bound at '\(net.output)' overflows Double (above 1.8e308)", file: file))
-        }
-        return out
+        network = Network(output: net.output.tensor, outputChoice: net.output.how, perturbed: net.entries,
+                          eq7: ModeValues(net.eq7), eq8: ModeValues(net.eq8), roundingPoints: net.roundingPoints,
+                          precision: PrecisionTable(eq7: .init(matrix: p7.matrix, operator: p7.operator),
+                                                    eq8: .init(matrix: p8.matrix, operator: p8.operator)))
+        notes = graph.notes + result.notes
+        findings = result.findings
     }
 
     public func render(_ format: OutputFormat, color: Bool = false) throws -> String {
@@ -191,9 +157,8 @@ public struct AnalyzeReport: Codable, Sendable {
     /// A KAPPA000 note with the bounds, so SARIF and annotations always say what was found.
     var summaryFinding: Finding {
         let p = network.precision
-        return Finding(rule: Rule.note, severity: .note,
-                       message: "gain bound at '\(network.output)': Eq. 7 \(Fmt.num(network.eq7.matrix.value)) (σ_matrix, \(Fmt.bits(p.eq7.matrix.bits)))"
-                           + ", \(Fmt.num(network.eq7.operator.value)) (σ_op, \(Fmt.bits(p.eq7.operator.bits))); Eq. 8 "
-                           + "\(Fmt.num(network.eq8.matrix.value)) / \(Fmt.num(network.eq8.operator.value))")
+        return Finding(.note, "gain bound at '\(network.output)': Eq. 7 \(NumberText.value(network.eq7.matrix.bound)) (σ_matrix, \(NumberText.bits(p.eq7.matrix.bits)))"
+                           + ", \(NumberText.value(network.eq7.operator.bound)) (σ_op, \(NumberText.bits(p.eq7.operator.bits))); Eq. 8 "
+                           + "\(NumberText.value(network.eq8.matrix.bound)) / \(NumberText.value(network.eq8.operator.bound))")
     }
 }

@@ -2,15 +2,8 @@ import Foundation
 import ONNX
 import Sensitivity
 
-/// Which network value `kappa check` gates on.
-public enum CheckBound: String, Codable, Sendable, CaseIterable {
-    /// The gain bound L (Eq. 7).
-    case eq7
-    /// The rounding amplification E (Eq. 8).
-    case eq8
-    /// The largest κ measured by `validate` (DeepFool and random perturbations, DESIGN.md §1.6).
-    case measured
-}
+/// `kappa check --bound`: the gate policy's bound, from Sensitivity.
+public typealias CheckBound = GateBound
 
 /// `kappa check`: one entry per model with the gated κ, its bits and the verdict.
 /// A model passes when its bits are known and ≤ `max_bits`; an unbounded κ (unsupported or
@@ -19,29 +12,17 @@ public struct CheckReport: Codable, Sendable {
     public struct Entry: Codable, Sendable {
         public var model: ModelInfo
         public var output: String
-        public var precision: PrecisionValue
+        public var precision: Precision
         public var passed: Bool
         public var findings: [Finding]
 
         public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int) {
             model = ModelInfo(graph.model)
-            output = result.network.output
-            let pair = bound == .eq7 ? result.network.eq7 : result.network.eq8
-            let p = Precision(kappa: pair[norm])
-            precision = PrecisionValue(p)
-            passed = p.bits.map { $0 <= maxBits } ?? false
-            var f = AnalyzeReport.findings(result, file: graph.path)
-            let label = "\(bound == .eq7 ? "Eq. 7 gain bound" : "Eq. 8 rounding amplification") (\(norm == .matrix ? "σ_matrix" : "σ_op"))"
-            if let bits = p.bits, bits > maxBits {
-                f.append(Finding(rule: Rule.precisionOverBudget, severity: .error,
-                                 message: "\(label) κ = \(Fmt.num(p.kappa)) needs \(bits) bits (\(Fmt.digits(p.digits)) digits lost), over the budget of \(maxBits)",
-                                 file: graph.path))
-            } else if p.bits == nil {
-                f.append(Finding(rule: Rule.precisionOverBudget, severity: .error,
-                                 message: "\(label) is unbounded: the precision cannot be certified within \(maxBits) bits",
-                                 file: graph.path))
-            }
-            findings = f
+            output = result.network.output.tensor
+            let gate = Gate.evaluate(result.network, bound: bound, column: norm, maxBits: maxBits)
+            precision = gate.precision
+            passed = gate.passed
+            findings = (result.findings + [gate.finding].compactMap { $0 }).map { $0.with(file: graph.path) }
         }
 
         /// Gate on the measured κ (`kappa check --inputs/--synthetic`): the paper's Table I
@@ -49,11 +30,10 @@ public struct CheckReport: Codable, Sendable {
         public init(graph: ModelGraph, measured report: ValidationReport, maxBits: Int) {
             model = ModelInfo(graph.model)
             output = report.settings.output
-            let gate = ValidationGate.evaluate(report, maxBits: maxBits)
-            precision = PrecisionValue(Precision(kappa: gate.kappa ?? .infinity))
+            let gate = Gate.evaluate(report.measurementSummary, output: report.settings.output, maxBits: maxBits)
+            precision = gate.precision
             passed = gate.passed
-            findings = report.findings.map { var x = $0; x.file = graph.path; return x }
-                + (gate.finding.map { var x = $0; x.file = graph.path; return [x] } ?? [])
+            findings = (report.findings + [gate.finding].compactMap { $0 }).map { $0.with(file: graph.path) }
         }
     }
 
@@ -105,7 +85,7 @@ public struct CheckReport: Codable, Sendable {
         case .csv:
             var s = "model,output,kappa,digits,bits,max_bits,passed\n"
             for e in models {
-                s += [e.model.path, e.output, Fmt.csv(e.precision.kappa.value), Fmt.csv(e.precision.digits.value),
+                s += [e.model.path, e.output, NumberText.csv(e.precision.kappa), NumberText.csv(e.precision.digits),
                       e.precision.bits.map(String.init) ?? "", String(maxBits), String(e.passed)].map(FindingsRenderer.csvField).joined(separator: ",") + "\n"
             }
             for e in errors { s += [e.path, "", "", "", "", String(maxBits), "error"].map(FindingsRenderer.csvField).joined(separator: ",") + "\n" }
@@ -114,12 +94,12 @@ public struct CheckReport: Codable, Sendable {
             var s = "### Kappa check: \(passed ? "passed" : "failed") (budget \(maxBits) bits, \(gateLabel))\n\n"
             s += "| model | κ | digits | bits | result |\n|---|---:|---:|---:|---|\n"
             for e in models {
-                s += "| `\(e.model.path)` | \(Fmt.gain(e.precision.kappa)) | \(Fmt.digits(e.precision.digits.value)) | \(e.precision.bits.map(String.init) ?? "–") | \(e.passed ? "pass" : "**fail**") |\n"
+                s += "| `\(e.model.path)` | \(NumberText.value(e.precision.kappa)) | \(NumberText.digits(e.precision.digits)) | \(NumberText.bitCount(e.precision.bits)) | \(e.passed ? "pass" : "**fail**") |\n"
             }
             for e in errors { s += "| `\(e.path)` | | | | **error**: \(e.error.replacingOccurrences(of: "|", with: "\\|")) |\n" }
             if !findings.isEmpty {
                 s += "\n"
-                for f in findings { s += "- \(f.severity.rawValue) `\(f.rule)` \(f.file.map { "`\($0)`: " } ?? "")\(f.message.replacingOccurrences(of: "|", with: "\\|"))\n" }
+                for f in findings { s += "- \(f.severity.rawValue) `\(f.rule.id)` \(f.file.map { "`\($0)`: " } ?? "")\(f.message.replacingOccurrences(of: "|", with: "\\|"))\n" }
             }
             return s
         case .text:
@@ -127,11 +107,11 @@ public struct CheckReport: Codable, Sendable {
             var s = ""
             for e in models {
                 let verdict = e.passed ? paint("PASS", "32") : paint("FAIL", "31")
-                s += "\(verdict)  \(e.model.path): κ = \(Fmt.gain(e.precision.kappa)), \(Fmt.digits(e.precision.digits.value)) digits, "
-                    + "\(e.precision.bits.map { "\($0) bits" } ?? "unbounded") (budget \(maxBits))\n"
+                s += "\(verdict)  \(e.model.path): κ = \(NumberText.value(e.precision.kappa)), \(NumberText.digits(e.precision.digits)) digits, "
+                    + "\(NumberText.bits(e.precision.bits)) (budget \(maxBits))\n"
             }
             for e in errors { s += "\(paint("ERROR", "31")) \(e.error)\n" }
-            for f in findings { s += "\(f.severity.rawValue): [\(f.rule)] \(f.file.map { "\($0): " } ?? "")\(f.message)\n" }
+            for f in findings { s += "\(f.severity.rawValue): [\(f.rule.id)] \(f.file.map { "\($0): " } ?? "")\(f.message)\n" }
             s += "\(passed ? "passed" : "failed"): \(models.filter(\.passed).count) of \(models.count + errors.count) model(s) within \(maxBits) bits (\(gateLabel))\n"
             return s
         }

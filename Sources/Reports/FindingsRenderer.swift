@@ -9,11 +9,11 @@ public enum FindingsRenderer {
         case .github: return github(findings, modelPath: modelPath)
         case .csv:
             var s = "rule,severity,node,message\n"
-            for f in findings { s += [f.rule, f.severity.rawValue, f.node ?? "", f.message].map(csvField).joined(separator: ",") + "\n" }
+            for f in findings { s += [f.rule.id, f.severity.rawValue, f.node ?? "", f.message].map(csvField).joined(separator: ",") + "\n" }
             return s
         case .json: return try encodeJSON(findings)
         case .text, .markdown:
-            return findings.map { "\($0.severity.rawValue): [\($0.rule)] \($0.message)" }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
+            return findings.map { "\($0.severity.rawValue): [\($0.rule.id)] \($0.message)" }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
         }
     }
 
@@ -22,7 +22,7 @@ public enum FindingsRenderer {
     public static func github(_ findings: [Finding], modelPath: String) -> String {
         findings.map { f in
             let level = f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "notice")
-            let title = "kappa \(f.rule)" + (f.node.map { " (\($0))" } ?? "")
+            let title = "kappa \(f.rule.id)" + (f.node.map { " (\($0))" } ?? "")
             return "::\(level) file=\(escapeProperty(f.file ?? modelPath)),title=\(escapeProperty(title))::\(escapeData(f.message))"
         }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
     }
@@ -66,9 +66,9 @@ struct SARIFLog: Encodable {
         var version = kappaVersion
         var semanticVersion = kappaVersion
         var informationUri = "https://example.invalid/kappa"
-        var rules: [Rule]
+        var rules: [ReportingDescriptor]
     }
-    struct Rule: Encodable {
+    struct ReportingDescriptor: Encodable {
         var id: String
         var name: String
         var shortDescription: Text
@@ -97,12 +97,11 @@ struct SARIFLog: Encodable {
     struct ArtifactLocation0: Encodable { var uri: String }
 
     init(findings: [Finding], modelPath: String) {
-        let ids = Array(Set(findings.map(\.rule))).sorted()
-        let rules = ids.map { id in
-            Rule(id: id, name: ReportsRuleName.name(id), shortDescription: Text(text: Reports.Rule.descriptions[id] ?? id),
-                 fullDescription: Text(text: Reports.Rule.descriptions[id] ?? id),
-                 defaultConfiguration: Config(level: id == Reports.Rule.note ? "note" : "warning"),
-                 help: Text(text: "See Kappa's README, section 'Findings', for rule \(id)."))
+        let used = Array(Set(findings.map(\.rule))).sorted { $0.id < $1.id }
+        let rules = used.map { r in
+            ReportingDescriptor(id: r.id, name: r.name, shortDescription: Text(text: r.summary), fullDescription: Text(text: r.help),
+                 defaultConfiguration: Config(level: r.level.rawValue),
+                 help: Text(text: "\(r.help) See Kappa's README, section 'Findings', for rule \(r.id)."))
         }
         // One artifact per model file (a check over several models names each finding's file).
         var files = [modelPath]
@@ -110,12 +109,12 @@ struct SARIFLog: Encodable {
         func uri(_ p: String) -> String { p.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: " ", with: "%20") }
         let results = findings.map { f in
             let file = f.file ?? modelPath
-            return Result(ruleId: f.rule, ruleIndex: ids.firstIndex(of: f.rule) ?? 0,
+            return Result(ruleId: f.rule.id, ruleIndex: used.firstIndex(of: f.rule) ?? 0,
                    level: f.severity == .error ? "error" : (f.severity == .warning ? "warning" : "note"),
                    message: Text(text: f.node.map { "\(f.message) [node \($0)]" } ?? f.message),
                    locations: [Location(physicalLocation: Physical(artifactLocation: ArtifactLocation(uri: uri(file), index: files.firstIndex(of: file) ?? 0)),
                                         logicalLocations: f.node.map { [Logical(name: $0, kind: "function")] })],
-                   partialFingerprints: ["kappaFinding/v1": SARIFLog.fingerprint("\(f.rule)|\(file)|\(f.node ?? "")")])
+                   partialFingerprints: ["kappaFinding/v1": SARIFLog.fingerprint("\(f.rule.id)|\(file)|\(f.node ?? "")")])
         }
         runs = [Run(tool: Tool(driver: Driver(rules: rules)), results: results,
                     artifacts: files.map { Artifact(location: ArtifactLocation0(uri: uri($0))) })]
@@ -126,17 +125,5 @@ struct SARIFLog: Encodable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return String(h, radix: 16)
-    }
-}
-
-enum ReportsRuleName {
-    static func name(_ id: String) -> String {
-        switch id {
-        case Rule.nonFiniteWeight: return "NonFiniteWeight"
-        case Rule.unsupportedOp: return "UnsupportedOperator"
-        case Rule.unboundedOp: return "UnboundedOperator"
-        case Rule.precisionOverBudget: return "PrecisionOverBudget"
-        default: return "AnalysisNote"
-        }
     }
 }

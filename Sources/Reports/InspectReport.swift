@@ -117,8 +117,7 @@ public struct InspectReport: Codable, Sendable {
                                  consumers: consumersOf[i] ?? []))
                 let bad = t.nonFiniteCount()
                 if bad > 0 {
-                    findings.append(Finding(rule: Rule.nonFiniteWeight, severity: .error,
-                                            message: "weight '\(i)' holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")",
+                    findings.append(Finding(.nonFiniteWeight, "weight '\(i)' holds \(bad) NaN or infinite value\(bad == 1 ? "" : "s")",
                                             node: consumersOf[i]?.first))
                 }
             }
@@ -126,11 +125,10 @@ public struct InspectReport: Codable, Sendable {
         weights = ws
         parameters = ws.reduce(0) { $0 + $1.shape.reduce(1, *) }
         parameterBytes = ws.reduce(0) { acc, w in acc + (g.constants[w.name]?.byteCount ?? 0) }
-        let unsup = OpSupport.unsupportedNodes(in: g)
+        let unsup = OpSupport.unsupportedNodes(in: g, dependence: try? Dependence(g))
         unsupported = unsup.map { Unsupported(node: $0.name, op: $0.domain.isEmpty ? $0.opType : "\($0.domain).\($0.opType)") }
         for u in unsupported {
-            findings.append(Finding(rule: Rule.unsupportedOp, severity: .warning,
-                                    message: "node '\(u.node)' uses op \(u.op), which the analysis does not support", node: u.node))
+            findings.append(Finding(.unsupportedOp, "node '\(u.node)' uses op \(u.op), which the analysis does not support", node: u.node))
         }
         functions = g.model.functions
         notes = g.notes
@@ -176,7 +174,7 @@ public struct InspectReport: Codable, Sendable {
         s += TextFormat.table(["name", "shape", "dtype", "storage", "used by"],
                               weights.map { [$0.name, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", $0.dtype, $0.storage, $0.consumers.joined(separator: ", ")] })
         s += "\nUnsupported ops: " + (unsupported.isEmpty ? "none\n" : "\(unsupported.count)\n" + unsupported.map { "  \($0.node) (\($0.op))\n" }.joined())
-        for f in findings where f.rule != Rule.unsupportedOp { s += "\(f.severity.rawValue): \(f.message)\n" }
+        for f in findings where f.rule != .unsupportedOp { s += "\(f.severity.rawValue): \(f.message)\n" }
         for n in notes { s += "note: \(n)\n" }
         return s
     }

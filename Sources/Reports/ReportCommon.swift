@@ -1,5 +1,6 @@
 import Foundation
 import ONNX
+@_exported import Sensitivity
 
 /// Kappa's version, printed by `--version` and written into every report.
 public let kappaVersion = "0.1.0"
@@ -38,48 +39,6 @@ public struct ModelInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// One finding: a stable rule id, a severity, a message, and the node it points at.
-/// Every reporter (text, JSON, SARIF, GitHub annotations) renders the same findings.
-public struct Finding: Codable, Sendable, Equatable {
-    public enum Severity: String, Codable, Sendable { case error, warning, note }
-    public var rule: String
-    public var severity: Severity
-    public var message: String
-    public var node: String?
-    /// The model file, when a report covers several (`kappa check a.onnx b.onnx`).
-    public var file: String?
-
-    public init(rule: String, severity: Severity, message: String, node: String? = nil, file: String? = nil) {
-        self.rule = rule
-        self.severity = severity
-        self.message = message
-        self.node = node
-        self.file = file
-    }
-}
-
-/// Stable rule ids. Never rename one: CI configurations and SARIF baselines key on them.
-public enum Rule {
-    /// A weight tensor holds NaN or infinite values.
-    public static let nonFiniteWeight = "KAPPA001"
-    /// A node's op is outside the Lipschitz table (DESIGN.md §1.2).
-    public static let unsupportedOp = "KAPPA002"
-    /// A node is recognised but has no finite Lipschitz bound (attention products, norms).
-    public static let unboundedOp = "KAPPA003"
-    /// The required bits exceed the `--max-bits` budget.
-    public static let precisionOverBudget = "KAPPA004"
-    /// Informational notes from loading (defaults applied).
-    public static let note = "KAPPA000"
-
-    public static let descriptions: [String: String] = [
-        nonFiniteWeight: "Weight tensor holds NaN or infinite values",
-        unsupportedOp: "Operator outside Kappa's Lipschitz table",
-        unboundedOp: "Operator without a finite Lipschitz bound",
-        precisionOverBudget: "Required precision exceeds the bit budget",
-        note: "Analysis note",
-    ]
-}
-
 /// JSON encoding used by every report: sorted keys, pretty, non-finite numbers as null.
 public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     let enc = JSONEncoder()
@@ -92,6 +51,8 @@ public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
 public struct JSONNumber: Codable, Sendable, Equatable {
     public var value: Double?
     public init(_ v: Double?) { value = v.flatMap { $0.isFinite ? $0 : nil } }
+    /// The value as a bound: null (unbounded) reads as +∞.
+    public var bound: Double { value ?? .infinity }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         if let value { try c.encode(value) } else { try c.encodeNil() }
@@ -111,7 +72,7 @@ public enum TextFormat {
         for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func isNumeric(_ s: String) -> Bool {
             guard let f = s.first else { return false }
-            return f.isNumber || (f == "-" && s.count > 1) || s == "∞" || s == "–"
+            return f.isNumber || (f == "-" && s.count > 1) || s == NumberText.unbounded || s == NumberText.missing || s == "NaN"
         }
         var out = ""
         for (ri, r) in all.enumerated() {

@@ -42,9 +42,9 @@ public enum ValidationPlot {
         s += "<text x=\"\(f(left + w / 2))\" y=\"\(f(top + h + 38))\" text-anchor=\"middle\">input</text>\n"
         s += "<text transform=\"translate(16 \(f(top + h / 2))) rotate(-90)\" text-anchor=\"middle\">κ (log scale)</text>\n"
         s += "<g fill=\"#1f77b4\">\n"
-        for (i, k) in df { s += "<circle cx=\"\(f(px(i)))\" cy=\"\(f(py(k)))\" r=\"3.5\"><title>#\(i) DeepFool κ \(fmt(k))</title></circle>\n" }
+        for (i, k) in df { s += "<circle cx=\"\(f(px(i)))\" cy=\"\(f(py(k)))\" r=\"3.5\"><title>#\(i) DeepFool κ \(NumberText.value(k))</title></circle>\n" }
         s += "</g>\n<g fill=\"#ff7f0e\">\n"
-        for (i, k) in rnd { s += "<rect x=\"\(f(px(i) - 3))\" y=\"\(f(py(k) - 3))\" width=\"6\" height=\"6\"><title>#\(i) random κ \(fmt(k))</title></rect>\n" }
+        for (i, k) in rnd { s += "<rect x=\"\(f(px(i) - 3))\" y=\"\(f(py(k) - 3))\" width=\"6\" height=\"6\"><title>#\(i) random κ \(NumberText.value(k))</title></rect>\n" }
         s += "</g>\n"
         let lx = left + w - 150
         s += "<circle cx=\"\(f(lx))\" cy=\"\(f(top + 8))\" r=\"3.5\" fill=\"#1f77b4\"/><text x=\"\(f(lx + 10))\" y=\"\(f(top + 12))\">DeepFool</text>\n"

@@ -1,6 +1,5 @@
 import Foundation
 import ONNX
-import Reference
 
 /// The report of `kappa validate` (DESIGN.md §1.6, §3.1): per-input rows and the Table I
 /// summary, plus the settings that make shard reports mergeable (`kappa merge`).
@@ -61,6 +60,8 @@ public struct ValidationReport: Codable, Sendable, Equatable {
             min = s.min
             count = s.count
         }
+
+        var statistics: KappaStatistics { KappaStatistics(mean: mean, max: max, min: min, count: count) }
     }
 
     public struct Summary: Codable, Sendable, Equatable {
@@ -77,7 +78,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
             case observedGainMax = "observed_gain_max"
         }
 
-        init(_ s: ValidationSummary) {
+        init(_ s: MeasurementSummary) {
             deepfool = Stats(s.deepfool)
             random = Stats(s.random)
             observedGainMax = JSONNumber(s.observedGainMax)
@@ -96,6 +97,8 @@ public struct ValidationReport: Codable, Sendable, Equatable {
     /// Everything a shard report must share with the others to be merged.
     public struct Settings: Codable, Sendable, Equatable {
         public var output: String
+        /// The perturbed tensor x.
+        public var perturbed: String?
         public var inputs: String
         public var totalInputs: Int
         public var maxSteps: Int
@@ -106,7 +109,7 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         public var modelBytes: Int
 
         enum CodingKeys: String, CodingKey {
-            case output, inputs, overshoot, candidates, seed, clip
+            case output, perturbed, inputs, overshoot, candidates, seed, clip
             case totalInputs = "total_inputs"
             case maxSteps = "max_steps"
             case modelBytes = "model_bytes"
@@ -127,36 +130,25 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         case schemaVersion = "schema_version"
     }
 
-    /// The report of one run; `inputsDescription` says where the inputs came from
-    /// (a path, or "synthetic N in [lo, hi]").
-    public init(result r: ValidationResult, model m: Model, inputsDescription: String) {
+    /// The report of one measurement run.
+    public init(result r: MeasurementResult, model m: Model) {
         model = ModelInfo(m)
-        let o = r.options
-        settings = Settings(output: r.output, inputs: inputsDescription, totalInputs: r.totalInputs,
-                            maxSteps: o.deepFool.maxSteps, overshoot: Double("\(o.deepFool.overshoot)") ?? Double(o.deepFool.overshoot),
-                            candidates: o.deepFool.candidates, seed: o.seed,
-                            clip: o.deepFool.clip.map { [Double($0.lowerBound), Double($0.upperBound)] },
-                            modelBytes: m.fileSize)
+        let o = r.settings
+        settings = Settings(output: o.output, perturbed: o.perturbed, inputs: o.inputs, totalInputs: o.totalInputs,
+                            maxSteps: o.maxSteps, overshoot: o.overshoot, candidates: o.candidates, seed: o.seed,
+                            clip: o.clip.map { [$0.lowerBound, $0.upperBound] }, modelBytes: m.fileSize)
         shards = [Shard(index: o.shard.index, count: o.shard.count)]
         inputs = r.rows.map(Row.init)
         summary = Summary(r.summary)
-        findings = []
-        findings = Self.findings(self)
+        findings = MeasurementResult.findings(rows: r.rows, summary: r.summary, maxSteps: o.maxSteps)
     }
 
-    /// Findings of a measurement: inputs that did not flip, a bound below an observed gain.
-    static func findings(_ r: ValidationReport) -> [Finding] {
-        var f: [Finding] = []
-        let stuck = r.inputs.filter { !$0.flipped }
-        if !stuck.isEmpty {
-            f.append(Finding(rule: Rule.note, severity: .note,
-                             message: "\(stuck.count) of \(r.inputs.count) input(s) did not change class within \(r.settings.maxSteps) DeepFool steps: \(stuck.prefix(5).map(\.source).joined(separator: ", "))\(stuck.count > 5 ? ", ..." : "")"))
-        }
-        if let t = r.summary.tightness.value, t < 1, let b = r.summary.bound.value, let g = r.summary.observedGainMax.value {
-            f.append(Finding(rule: Rule.note, severity: .warning,
-                             message: "observed gain \(fmt(g)) exceeds the bound \(fmt(b)): the bound is not sound for this model"))
-        }
-        return f
+    /// The summary as the gate policy reads it.
+    public var measurementSummary: MeasurementSummary {
+        var s = MeasurementSummary(rows: inputs.map(\.measurement), bound: summary.bound.value)
+        s.deepfool = summary.deepfool.statistics
+        s.random = summary.random.statistics
+        return s
     }
 
     /// Combines shard reports of one run: same model and settings, disjoint shards of the
@@ -191,11 +183,13 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         var out = first
         out.shards = shards.sorted { $0.index < $1.index }
         out.inputs = rows
-        out.summary = Summary(ValidationSummary(rows: rows.map(\.measurement), bound: first.summary.bound.value))
-        out.findings = findings(out)
+        let measured = rows.map(\.measurement)
+        let summary = MeasurementSummary(rows: measured, bound: first.summary.bound.value)
+        out.summary = Summary(summary)
+        out.findings = MeasurementResult.findings(rows: measured, summary: summary, maxSteps: first.settings.maxSteps)
         if let n = first.shards.first?.count, shards.count < n {
-            out.findings.append(Finding(rule: Rule.note, severity: .warning,
-                                        message: "merged \(shards.count) of \(n) shards; the summary covers \(rows.count) of \(first.settings.totalInputs) inputs"))
+            out.findings.append(Finding(.note, "merged \(shards.count) of \(n) shards; the summary covers \(rows.count) of \(first.settings.totalInputs) inputs",
+                                        severity: .warning))
         }
         return out
     }
@@ -205,10 +199,4 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         init(_ m: String) { message = m }
         public var errorDescription: String? { message }
     }
-}
-
-func fmt(_ v: Double?) -> String {
-    guard let v, v.isFinite else { return "–" }
-    if v != 0 && (abs(v) >= 1e5 || abs(v) < 1e-3) { return String(format: "%.3e", v) }
-    return String(format: "%.4g", v)
 }

@@ -29,8 +29,9 @@ struct NormOptions: ParsableArguments {
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
     }
 
-    func analysisOptions(norm: NormMode, output: String?) -> AnalysisOptions {
-        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, operatorTolerance: operatorTolerance, exact: exact), output: output,
+    func analysisOptions(norm: NormMode, tensor: TensorOption) -> AnalysisOptions {
+        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, operatorTolerance: operatorTolerance, exact: exact),
+                        output: tensor.name, perturb: tensor.perturbed,
                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 

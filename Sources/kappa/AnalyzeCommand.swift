@@ -28,7 +28,7 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         let graph = try modelOptions.load(model)
-        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, output: tensor.name),
+        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
                                                  progress: normOptions.progressHandler)
         let report = AnalyzeReport(graph: graph, result: result)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))

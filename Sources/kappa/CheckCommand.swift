@@ -58,10 +58,13 @@ struct Check: ParsableCommand {
             do {
                 let graph = try modelOptions.load(path)
                 if gate == .measured {
-                    let report = try measurement.measure(graph, modelPath: path, bound: nil, output: tensor.name, shard: .all)
+                    let options = AnalysisOptions(norm: norm, output: tensor.name, perturb: tensor.perturbed)
+                    let plan = try SensitivityAnalysis.plan(graph, options: options)
+                    let session = try measurement.prepare(graph, plan: plan, modelPath: path)
+                    let report = try measurement.measure(session, bound: nil, shard: .all)
                     entries.append(CheckReport.Entry(graph: graph, measured: report, maxBits: maxBits))
                 } else {
-                    let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, output: tensor.name),
+                    let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
                                                              progress: normOptions.progressHandler)
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: gate, norm: norm, maxBits: maxBits))
                 }

@@ -38,12 +38,20 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--output NAME`: the tensor y whose sensitivity is analysed or measured (DESIGN.md §1).
+/// `--output NAME` and `--perturb NAME`: the tensor y whose sensitivity is analysed or
+/// measured, and the tensors x the perturbation enters at (DESIGN.md §1, §1.7).
 struct TensorOption: ParsableArguments {
     @Option(name: .customLong("output"),
-            help: ArgumentHelp("The tensor y to analyse (default: the input of a final Softmax/LogSoftmax, else the graph output).",
+            help: ArgumentHelp("The tensor y to analyse (default: the input of a final Softmax/LogSoftmax, else the first floating-point graph output that depends on the input).",
                                valueName: "NAME"))
     var name: String?
+
+    @Option(name: .customLong("perturb"),
+            help: ArgumentHelp("A floating-point tensor the perturbation enters at (repeatable; default: the float graph inputs, else the embedding lookups of a text or byte model).",
+                               valueName: "NAME"))
+    var perturb: [String] = []
+
+    var perturbed: [String]? { perturb.isEmpty ? nil : perturb }
 }
 
 /// `--format` and `-o`.

@@ -44,21 +44,26 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let graph = try modelOptions.load(model)
-        let slice: Shard
-        do { slice = try shard.map { try Shard(parsing: $0) } ?? .all } catch { throw KappaError(error.localizedDescription) }
-        let L = noBound ? nil : try bound ?? staticBound(graph)
-        let report = try inputOptions.measure(graph, modelPath: model, bound: L, output: tensor.name, shard: slice)
+        guard let slice = shard.map({ Shard(parsing: $0) }) ?? .all else {
+            throw KappaError("--shard '\(shard ?? "")': expected I/N with 0 ≤ I < N, e.g. 0/4")
+        }
+        // Check before computing: the output, the perturbed input and the engine's op coverage
+        // are settled before the (possibly long) static bound.
+        let options = AnalysisOptions(norm: .operator, output: tensor.name, perturb: tensor.perturbed,
+                                      threads: ProcessInfo.processInfo.activeProcessorCount)
+        let plan = try SensitivityAnalysis.plan(graph, options: options)
+        let session = try inputOptions.prepare(graph, plan: plan, modelPath: model)
+        let L = noBound ? nil : try bound ?? staticBound(graph, options: options)
+        let report = try inputOptions.measure(session, bound: L, shard: slice)
         try outputOptions.emit(try report.render(outputOptions.format))
         if let plot { try emit(ValidationPlot.svg(report), to: plot) }
     }
 
     /// The sound Eq. 7 bound (σ_op mode) on the same output tensor, as `kappa analyze
     /// --norm operator` computes it; nil when it is unbounded.
-    func staticBound(_ graph: ModelGraph) throws -> Double? {
-        let options = AnalysisOptions(norm: .operator, output: tensor.name,
-                                      threads: ProcessInfo.processInfo.activeProcessorCount)
+    func staticBound(_ graph: ModelGraph, options: AnalysisOptions) throws -> Double? {
         let result = try SensitivityAnalysis.run(graph, options: options, progress: nil)
-        let L = result.network.eq7[.operator]
+        let L = result.network.eq7.operator
         return L.isFinite ? L : nil
     }
 }
@@ -104,10 +109,21 @@ struct MeasurementOptions: ParsableArguments {
         return lo...hi
     }
 
-    /// Runs the measurement and builds the report (errors become one-line KappaErrors).
-    func measure(_ graph: ModelGraph, modelPath: String, bound: Double?, output: String?, shard: Shard) throws -> ValidationReport {
+    /// A measurement ready to run: the engine built (so unsupported ops fail here, before any
+    /// bound is computed) and the inputs listed.
+    struct Session {
+        var graph: ModelGraph
+        var plan: SensitivityAnalysis.Plan
+        var modelPath: String
+        var inputs: InputSet
+        var description: String
+        var options: ValidationOptions
+    }
+
+    func prepare(_ graph: ModelGraph, plan: SensitivityAnalysis.Plan, modelPath: String) throws -> Session {
         do {
-            let shape = try Validation.inputShape(of: graph)
+            try Validation.check(graph: graph, plan: plan)
+            let shape = try Validation.inputShape(of: graph, plan: plan)
             let set: InputSet
             let description: String
             if let synthetic {
@@ -120,18 +136,35 @@ struct MeasurementOptions: ParsableArguments {
             }
             let options = ValidationOptions(
                 deepFool: DeepFoolOptions(maxSteps: maxSteps, overshoot: overshoot, clip: try clip.map { try Self.pair($0, "--clip") }),
-                seed: seed, output: output, shard: shard, bound: bound)
-            let result = try Validation.run(graph: graph, inputs: set, options: options) { done, total, row in
-                let k = row.kappaMax.map { String(format: "%.4g", $0) } ?? "–"
+                seed: seed)
+            return Session(graph: graph, plan: plan, modelPath: modelPath, inputs: set, description: description, options: options)
+        } catch let e as ReferenceError {
+            throw Self.cliError(e, modelPath)
+        }
+    }
+
+    /// Runs the measurement and builds the report (errors become one-line KappaErrors).
+    func measure(_ session: Session, bound: Double?, shard: Shard) throws -> ValidationReport {
+        var options = session.options
+        options.bound = bound
+        options.shard = shard
+        do {
+            let result = try Validation.run(graph: session.graph, plan: session.plan, inputs: session.inputs,
+                                            inputsDescription: session.description, options: options) { done, total, row in
+                let k = row.kappaMax.map { NumberText.value($0) } ?? "–"
                 Diagnostics.progress("[\(done)/\(total)] \(row.source): κ max \(k), " +
                                      (row.flipped ? "class \(row.label) → \(row.adversarialLabel) in \(row.steps) step(s)" : "not flipped after \(row.steps) step(s)"))
             }
-            return ValidationReport(result: result, model: graph.model, inputsDescription: description)
+            return ValidationReport(result: result, model: session.graph.model)
         } catch let e as ReferenceError {
-            switch e {
-            case .inputFile, .badOption: throw KappaError(e.localizedDescription)
-            default: throw KappaError("\(modelPath): \(e.localizedDescription)")
-            }
+            throw Self.cliError(e, session.modelPath)
+        }
+    }
+
+    static func cliError(_ e: ReferenceError, _ modelPath: String) -> KappaError {
+        switch e {
+        case .inputFile, .badOption: return KappaError(e.localizedDescription)
+        default: return KappaError("\(modelPath): \(e.localizedDescription)")
         }
     }
 }

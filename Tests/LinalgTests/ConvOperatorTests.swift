@@ -69,7 +69,7 @@ let u32 = 0x1p-24
     func matchesNaiveLoop(_ c: ConvCase) throws {
         let g = c.geometry
         let w = c.weight()
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         var r = TestRandom(99)
         let batch = 2
         let x = r.floats(batch * g.inputCount)
@@ -94,10 +94,8 @@ let u32 = 0x1p-24
         let g = c.geometry
         let w = c.weight(seed: 29)
         let rows = g.weightCount / g.smallChannels
-        let op = try w.withUnsafeBufferPointer {
-            tileColumns == 0 ? try ConvOperator(geometry: g, weight: $0)
-                             : try ConvOperator(geometry: g, weight: $0, columnBudget: rows * tileColumns)
-        }
+        let op = tileColumns == 0 ? try ConvOperator(geometry: g, copying: w)
+                                  : try ConvOperator(geometry: g, copying: w, columnBudget: rows * tileColumns)
         let flipped = ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, groups: g.groups,
                                    input: g.output, kernel: g.kernel, strides: g.strides, dilations: g.dilations,
                                    padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.input, transposed: !g.transposed)
@@ -125,7 +123,7 @@ let u32 = 0x1p-24
     func denseMatrixAndAdjointTranspose(_ c: ConvCase) throws {
         let g = c.geometry
         let w = c.weight(seed: 11)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let m = g.outputCount, n = g.inputCount
         let a = denseByImpulses(op), at = denseAdjointByImpulses(op)
         var mismatches = 0
@@ -150,7 +148,7 @@ let u32 = 0x1p-24
     func adjointIdentity(_ c: ConvCase) throws {
         let g = c.geometry
         let w = c.weight(seed: 13)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         var r = TestRandom(17)
         let x = r.floats(3 * g.inputCount), y = r.floats(3 * g.outputCount)
         let ax = op.apply(x, batch: 3), aty = op.adjoint(y, batch: 3)
@@ -169,7 +167,7 @@ let u32 = 0x1p-24
                                 padsBegin: t.padsBegin, padsEnd: t.padsEnd, output: t.input)
         let w = c.weight(seed: 23)
         #expect(conv.weightShape == t.weightShape)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: t, weight: $0) }
+        let op = try ConvOperator(geometry: t, copying: w)
         // Column k of the naive Conv's dense matrix is row k of the ConvTranspose's dense matrix.
         let aT = denseByImpulses(op)   // (C_out·output) × (C_in·input)
         let n = t.inputCount, m = t.outputCount
@@ -192,7 +190,7 @@ let u32 = 0x1p-24
         var one = g
         one.inChannels = 1; one.outChannels = 1; one.groups = 1
         let w = [Float](repeating: 1, count: one.weightCount)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: one, weight: $0) }
+        let op = try ConvOperator(geometry: one, copying: w)
         // With all-ones weight and one channel, (Aᵀ·1 on the small side) at a big-side position counts its windows.
         let bigSide = g.transposed ? op.apply([Float](repeating: 1, count: one.inputCount))
                                    : op.adjoint([Float](repeating: 1, count: one.outputCount))
@@ -203,10 +201,10 @@ let u32 = 0x1p-24
         let g = ConvGeometry(inChannels: 3, outChannels: 4, groups: 2, input: [5, 5], kernel: [3, 3], strides: [1, 1],
                              dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], output: [5, 5])
         let w = [Float](repeating: 0, count: 100)
-        #expect(throws: LinalgError.self) { try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) } }
+        #expect(throws: LinalgError.self) { try ConvOperator(geometry: g, copying: w) }
         var ok = g; ok.inChannels = 4
         #expect(ok.weightCount == 4 * 2 * 9)
-        #expect(throws: LinalgError.self) { try w.withUnsafeBufferPointer { try ConvOperator(geometry: ok, weight: $0) } }
+        #expect(throws: LinalgError.self) { try ConvOperator(geometry: ok, copying: w) }
         var huge = ok; huge.input = [1 << 40, 1 << 40]
         #expect(throws: LinalgError.self) { try huge.validate() }
         var zeroStride = ok; zeroStride.strides = [0, 1]
@@ -216,7 +214,7 @@ let u32 = 0x1p-24
     @Test func shortBuffersGiveNaNNotACrash() throws {
         let g = convCases[2].geometry
         let w = convCases[2].weight()
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let y = op.apply([Float](repeating: 1, count: g.inputCount), batch: 2)
         #expect(y.count == 2 * g.outputCount)
         #expect(y[0..<g.outputCount].allSatisfy { $0.isFinite })

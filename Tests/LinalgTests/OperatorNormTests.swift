@@ -27,7 +27,7 @@ let operatorCases: [ConvCase] = convCases + [
     func intervalContainsExactNorm(_ c: ConvCase) throws {
         let g = c.geometry
         let w = c.weight(seed: 31)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let dense = denseByImpulses(op)
         let exact = referenceSigma(dense.map(Float.init), rows: g.outputCount, cols: g.inputCount)
         let sm = try matrixSigma(g, w)
@@ -45,7 +45,7 @@ let operatorCases: [ConvCase] = convCases + [
     func tightWhenWindowsDoNotOverlap(_ c: ConvCase) throws {
         let g = c.geometry
         let w = c.weight(seed: 37)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let e = OperatorNorm.convolution(op, matrixSigma: try matrixSigma(g, w))
         #expect(e.upper > 0 && abs(e.upper - e.lower) / e.upper <= 1e-5, "\(c): [\(e.lower), \(e.upper)]")
     }
@@ -57,7 +57,7 @@ let operatorCases: [ConvCase] = convCases + [
         let g = ConvGeometry(inChannels: 1, outChannels: 1, groups: 1, input: [64], kernel: [3], strides: [1],
                              dilations: [1], padsBegin: [1], padsEnd: [1], output: [64])
         let w: [Float] = [1, 1, 1]   // σ_matrix = √3, σ_op → 3 (all-ones symbol at frequency 0)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let e = OperatorNorm.convolution(op, matrixSigma: 3.0.squareRoot(), options: .init(operatorTolerance: 1e-6))
         let exact = referenceSigma(denseByImpulses(op).map(Float.init), rows: 64, cols: 64)
         #expect(e.lower > 2.9 && e.lower <= exact * (1 + 1e-6) && abs(e.lower - exact) <= 1e-5 * exact)
@@ -69,7 +69,7 @@ let operatorCases: [ConvCase] = convCases + [
     @Test(arguments: operatorCases)
     func defaultOperatorToleranceIsLooserButSound(_ c: ConvCase) throws {
         let g = c.geometry, w = c.weight(seed: 31)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let exact = referenceSigma(denseByImpulses(op).map(Float.init), rows: g.outputCount, cols: g.inputCount)
         let sm = try matrixSigma(g, w)
         let loose = OperatorNorm.convolution(op, matrixSigma: sm)
@@ -83,11 +83,11 @@ let operatorCases: [ConvCase] = convCases + [
     @Test func zeroAndNonFiniteWeights() throws {
         let g = convCases[2].geometry
         let zero = [Float](repeating: 0, count: g.weightCount)
-        let op0 = try zero.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op0 = try ConvOperator(geometry: g, copying: zero)
         let e0 = OperatorNorm.convolution(op0, matrixSigma: 0)
         #expect(e0.lower == 0 && e0.upper == 0)
         var bad = zero; bad[3] = .nan
-        let op1 = try bad.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op1 = try ConvOperator(geometry: g, copying: bad)
         let e1 = OperatorNorm.convolution(op1, matrixSigma: .nan)
         #expect(e1.lower.isNaN && e1.upper.isNaN)
     }

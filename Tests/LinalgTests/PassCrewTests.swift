@@ -22,7 +22,7 @@ private func startHelpers(_ crew: PassCrew, count: Int) -> DispatchSemaphore {
     return finished
 }
 
-@Suite(.timeLimit(.minutes(2))) struct PassCrewTests {
+@Suite(.timeLimit(.minutes(2)), .tags(.slow)) struct PassCrewTests {
     /// Every chunk of every job runs exactly once, the helpers take some of them, and `help()`
     /// returns once the only working member leaves.
     @Test func chunksRunOnceAndAreShared() throws {
@@ -62,9 +62,13 @@ private func startHelpers(_ crew: PassCrew, count: Int) -> DispatchSemaphore {
     /// with helpers taking row groups of the passes: the groups are reduced in a fixed order.
     @Test(arguments: [1, 2])
     func lanczosIsBitIdenticalWithHelpers(blockSize: Int) throws {
+        // As in production: bit-identity is per BLAS thread count.
+        try BLAS.withSingleThread { try lanczosWithHelpers(blockSize: blockSize) }
+    }
+
+    func lanczosWithHelpers(blockSize: Int) throws {
         // Panels of 368 rows (1 MiB) are the groups: 5 of them, the last one of 28 rows.
         let rows = 1500, cols = 700
-        BLAS.setThreads(1)  // as in production: bit-identity is per BLAS thread count
         var random = TestRandom(77)
         let a = random.floats(rows * cols)
         let serial = try a.withUnsafeBufferPointer { p in

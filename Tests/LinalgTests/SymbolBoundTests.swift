@@ -73,7 +73,7 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
                 #expect(axis.phases[t.phase] == r && t.shift == (e - r) / s, "\(c) axis \(a) tap \(t)")
             }
         }
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let emb = circulantEmbedding(g, w, grid)
         let gather = denseGather(op)
         #expect(emb.predicted == gather, "\(c): R·C·E·Π differs from the gather matrix")
@@ -87,7 +87,7 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
     @Test(arguments: operatorCases)
     func symbolBoundsExactNorm(_ c: ConvCase) throws {
         let g = c.geometry, w = c.weight(seed: 31)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let exact = referenceSigma(denseByImpulses(op).map(Float.init), rows: g.outputCount, cols: g.inputCount)
         let symbol = try #require(SymbolBound.convolution(op))
         #expect(exact <= symbol * (1 + 1e-12), "\(c): exact \(exact) > symbol \(symbol)")
@@ -106,8 +106,8 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
         var c1 = c
         c1.strides = c.strides.map { _ in 1 }
         let w = c.weight(seed: 31)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: c.geometry, weight: $0) }
-        let op1 = try w.withUnsafeBufferPointer { try ConvOperator(geometry: c1.geometry, weight: $0) }
+        let op = try ConvOperator(geometry: c.geometry, copying: w)
+        let op1 = try ConvOperator(geometry: c1.geometry, copying: w)
         let s = try #require(SymbolBound.convolution(op)), s1 = try #require(SymbolBound.convolution(op1))
         #expect(s <= s1 * (1 + 1e-9), "\(c): polyphase \(s) > stride-1 \(s1)")
     }
@@ -118,7 +118,7 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
         let g = ConvGeometry(inChannels: 1, outChannels: 1, groups: 1, input: [n], kernel: [2], strides: [1],
                              dilations: [1], padsBegin: [0], padsEnd: [0], output: [n - 1])
         let w: [Float] = [1, 1]
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let exact = referenceSigma(denseByImpulses(op).map(Float.init), rows: n - 1, cols: n)
         #expect(abs(exact - 2 * cos(Double.pi / Double(2 * n))) <= 1e-12)
         let symbol = try #require(SymbolBound.convolution(op))
@@ -131,7 +131,7 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
         let g = ConvGeometry(inChannels: 1, outChannels: 2, groups: 1, input: [10], kernel: [3], strides: [1],
                              dilations: [1], padsBegin: [2], padsEnd: [2], output: [12])
         let w: [Float] = [1, 0, 1, 1, 0, -1]
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let exact = referenceSigma(denseByImpulses(op).map(Float.init), rows: 24, cols: 10)
         #expect(abs(exact - 2) <= 1e-14)
         let e = OperatorNorm.convolution(op, matrixSigma: 2.0.squareRoot())
@@ -142,7 +142,7 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
     /// Budget 0 (or too small) skips the symbol: upper = √c·σ_matrix, as before.
     @Test func budgetSkips() throws {
         let c = operatorCases[2], g = c.geometry, w = c.weight(seed: 31)
-        let op = try w.withUnsafeBufferPointer { try ConvOperator(geometry: g, weight: $0) }
+        let op = try ConvOperator(geometry: g, copying: w)
         let sm = try matrixSigma(g, w)
         for budget in [0, SymbolBound.estimatedFlops(g) / 2] {
             let e = OperatorNorm.convolution(op, matrixSigma: sm, options: .init(symbolFlopBudget: budget))

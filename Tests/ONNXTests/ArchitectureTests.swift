@@ -6,7 +6,7 @@ import Testing
 func convParams(_ inC: Int, _ outC: Int, _ k: Int, group: Int = 1) -> Int { outC * (inC / group) * k * k + outC }
 func denseParams(_ inF: Int, _ outF: Int) -> Int { inF * outF + outF }
 
-@Suite("Full-size architectures load with the published shapes and parameter counts", .serialized)
+@Suite("Full-size architectures load with the published shapes and parameter counts", .serialized, .tags(.slow))
 struct ArchitectureTests {
     @Test("AlexNet (BVLC layout, grouped conv2/4/5): [1, 1000] output, 60,965,224 parameters")
     func alexNet() throws {

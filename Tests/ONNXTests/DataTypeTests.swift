@@ -126,7 +126,7 @@ struct DataTypeTests {
             #expect(sameDouble(g, e), "element \(i): got \(g), wrote \(e)")
         }
         if let ints = c.expectedInt64 { #expect(t.int64s() == ints) }
-        if let bytes = c.expectedBytes { #expect(Array(t.bytes) == bytes) }
+        if let bytes = c.expectedBytes { #expect(t.withUnsafeBytes { Array($0) } == bytes) }
     }
 
     @Test("16-bit patterns decode to their hand-checked values")

@@ -3,7 +3,7 @@ import KappaTestSupport
 import ONNX
 import Testing
 
-@Suite("Fuzz: mutated models never crash or hang")
+@Suite("Fuzz: mutated models never crash or hang", .tags(.slow))
 struct FuzzTests {
     /// A small valid model touching most loader paths: convs, pool, Gemm, a Constant and a
     /// Reshape (folding), an If node whose branches are subgraphs with their own weights.

@@ -201,7 +201,7 @@ struct ShapeInferenceTests {
         Inconsistent(label: "MaxPool absurd kernel", spec: model(nodes: [NodeSpec("MaxPool", name: "pool", inputs: ["x"], outputs: ["y"],
                                                                                   attributes: [("kernel_shape", .ints([.max, 2])), ("dilations", .ints([2, 2]))])],
                                                                  inputs: [ValueInfoSpec("x", shape: [1, 3, 8, 8])]),
-                     kind: "badNode", fragments: ["pool"]),
+                     kind: "badAttribute", fragments: ["pool", "kernel_shape"]),
         Inconsistent(label: "Gemm inner mismatch", spec: model(nodes: [NodeSpec("Gemm", name: "fc", inputs: ["x", "w"], outputs: ["y"])],
                                                                initializers: [zeros("w", [5, 3])], inputs: [ValueInfoSpec("x", shape: [4, 3])]),
                      kind: "badNode", fragments: ["fc", "inner"]),
@@ -231,11 +231,11 @@ struct ShapeInferenceTests {
         Inconsistent(label: "Split sizes not summing", spec: model(nodes: [NodeSpec("Split", name: "sp", inputs: ["x"], outputs: ["a", "b"],
                                                                                    attributes: [("split", .ints([.max, 4]))])],
                                                                    inputs: [ValueInfoSpec("x", shape: [3])], opset: 11),
-                     kind: "badNode", fragments: ["sp"]),
+                     kind: "badAttribute", fragments: ["sp", "split"]),
         Inconsistent(label: "Transpose perm not a permutation", spec: model(nodes: [NodeSpec("Transpose", name: "tp", inputs: ["x"], outputs: ["y"],
                                                                                            attributes: [("perm", .ints([0, 0]))])],
                                                                             inputs: [ValueInfoSpec("x", shape: [2, 3])]),
-                     kind: "badNode", fragments: ["tp", "perm"]),
+                     kind: "badAttribute", fragments: ["tp", "perm"]),
     ]
 
     @Test("inconsistent or absurd nodes are refused with the node named", arguments: inconsistent)

@@ -1,5 +1,6 @@
 import Foundation
 import ONNX
+import Sensitivity
 import Testing
 @testable import Reference
 
@@ -88,10 +89,10 @@ struct DeepFoolTests {
     /// gain ‖δy‖/‖δx‖ never exceeds the spectral norm of W (checked against ‖W‖_F ≥ σ_max).
     @Test func kappaOfLinearClassifierIsConsistent() throws {
         let (graph, w, _) = try Self.linear(n: 5, classes: 4, seed: 4, softmax: true)
-        #expect(Logits.tensor(in: graph) == "logits")
+        #expect(try SensitivityAnalysis.plan(graph).output.tensor == "logits")
         let inputs = InputSet.synthetic(count: 3, range: -1...1, seed: 5, shape: [1, 5])
         let result = try Validation.run(graph: graph, inputs: inputs, options: ValidationOptions(seed: 3, bound: 10))
-        #expect(result.output == "logits")
+        #expect(result.settings.output == "logits")
         #expect(result.rows.count == 3)
         let frob = w.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         for row in result.rows {
@@ -111,8 +112,8 @@ struct DeepFoolTests {
     /// The precision of Table I: DESIGN.md §1.5's worked values.
     @Test(arguments: [(101.78, 2.01, 8), (651.06, 2.81, 11), (12.00, 1.08, 5)])
     func precisionMatchesTableI(kappa: Double, digits: Double, bits: Int) throws {
-        let p = try #require(Precision(kappa: kappa))
-        #expect(abs(p.digits - digits) < 0.005)
+        let p = Precision(kappa: kappa)
+        #expect(abs(try #require(p.digits) - digits) < 0.005)
         #expect(p.bits == bits)
     }
 
@@ -126,6 +127,6 @@ struct DeepFoolTests {
             merged += try Validation.run(graph: graph, inputs: inputs, options: ValidationOptions(seed: 8, shard: Shard(index: i, count: 2))).rows
         }
         #expect(merged.sorted { $0.index < $1.index } == whole.rows)
-        #expect(ValidationSummary(rows: merged.sorted { $0.index < $1.index }, bound: nil) == whole.summary)
+        #expect(MeasurementSummary(rows: merged.sorted { $0.index < $1.index }, bound: nil) == whole.summary)
     }
 }

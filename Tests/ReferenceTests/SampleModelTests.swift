@@ -1,5 +1,6 @@
 import Foundation
 import ONNX
+import Sensitivity
 import Testing
 @testable import Reference
 
@@ -37,7 +38,7 @@ struct SampleModelTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: root + "/model.onnx")))
     func logitsAreTheSoftmaxInput() throws {
         let graph = try ModelGraph(model: ModelLoader.load(path: Self.root + "/model.onnx"))
-        #expect(Logits.tensor(in: graph) == "logits")
-        #expect(Logits.tensor(in: graph, override: "probs") == "probs")
+        #expect(try SensitivityAnalysis.plan(graph).output.tensor == "logits")
+        #expect(try SensitivityAnalysis.plan(graph, options: AnalysisOptions(output: "probs")).output.tensor == "probs")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ONNX
 import Reports
+import Sensitivity
 import Testing
 @testable import Reference
 
@@ -9,8 +10,8 @@ struct ValidationReportTests {
     static func report(shard: Shard = .all, seed: UInt64 = 8, bound: Double? = 5) throws -> ValidationReport {
         let (graph, _, _) = try DeepFoolTests.linear(n: 4, classes: 5, seed: 12, softmax: true)
         let inputs = InputSet.synthetic(count: 5, range: 0...1, seed: 3, shape: [1, 4])
-        let r = try Validation.run(graph: graph, inputs: inputs, options: ValidationOptions(seed: seed, shard: shard, bound: bound))
-        return ValidationReport(result: r, model: graph.model, inputsDescription: "synthetic 5")
+        let r = try Validation.run(graph: graph, inputs: inputs, options: ValidationOptions(seed: seed, shard: shard, bound: bound), inputsDescription: "synthetic 5")
+        return ValidationReport(result: r, model: graph.model)
     }
 
     @Test func jsonHasTheContractKeys() throws {
@@ -59,17 +60,18 @@ struct ValidationReportTests {
     @Test func gateComparesBitsOfMaximumKappa() throws {
         let r = try Self.report()
         let kmax = try #require([r.summary.deepfool.max, r.summary.random.max].compactMap { $0 }.max { $0.kappa < $1.kappa })
-        let pass = ValidationGate.evaluate(r, maxBits: kmax.bits)
-        #expect(pass.passed && pass.finding == nil && pass.bits == kmax.bits)
-        let fail = ValidationGate.evaluate(r, maxBits: kmax.bits - 1)
+        let bits = try #require(kmax.bits)
+        let pass = Gate.evaluate(r.measurementSummary, output: "logits", maxBits: bits)
+        #expect(pass.passed && pass.finding == nil && pass.precision.bits == bits)
+        let fail = Gate.evaluate(r.measurementSummary, output: "logits", maxBits: bits - 1)
         #expect(!fail.passed)
-        #expect(fail.finding?.rule == Rule.precisionOverBudget)
+        #expect(fail.finding?.rule == .precisionOverBudget)
         var empty = r
         empty.inputs = []
         empty.summary = try Self.report(bound: nil).summary
         empty.summary.deepfool.max = nil
         empty.summary.random.max = nil
-        #expect(!ValidationGate.evaluate(empty, maxBits: 30).passed)
+        #expect(!Gate.evaluate(empty.measurementSummary, output: "logits", maxBits: 30).passed)
     }
 
     @Test func textAndPlotRender() throws {

@@ -82,7 +82,7 @@ struct ReportTests {
 
     @Test func unsupportedModelFindingsCarryStableRuleIds() throws {
         let report = try analyzeReport(SmallModels.withUnsupported(), "unsupported.onnx")
-        #expect(report.findings.map(\.rule).sorted() == [Rule.unsupportedOp, Rule.unboundedOp])
+        #expect(report.findings.map(\.rule.id).sorted() == [Rule.unsupportedOp.id, Rule.unboundedOp.id])
         let nan = try analyzeReport(SmallModels.withNaN(), "nan.onnx")
         #expect(nan.findings.map(\.rule) == [Rule.nonFiniteWeight])
         let gh = try report.render(.github)
@@ -107,7 +107,7 @@ struct ReportTests {
     }
 
     @Test func githubAnnotationsEscapeDataAndProperties() {
-        let f = Finding(rule: Rule.unboundedOp, severity: .warning, message: "50% of\nit", node: "a,b:c")
+        let f = Finding(.unboundedOp, "50% of\nit", node: "a,b:c")
         let s = FindingsRenderer.github([f], modelPath: "m.onnx")
         #expect(s == "::warning file=m.onnx,title=kappa KAPPA003 (a%2Cb%3Ac)::50%25 of%0Ait\n")
     }
@@ -120,7 +120,7 @@ struct MeasuredReportSchemaTests {
         let g = try graph(SmallModels.tinyCNN(), "tiny.onnx")
         let inputs = InputSet.synthetic(count: 3, range: 0...1, seed: 4, shape: try Validation.inputShape(of: g))
         let result = try Validation.run(graph: g, inputs: inputs, options: ValidationOptions(bound: 12.5), progress: nil)
-        let report = ValidationReport(result: result, model: g.model, inputsDescription: "synthetic 3")
+        let report = ValidationReport(result: result, model: g.model)
         let v = try schema("schemas/report.schema.json")
         let json = try JSON.parse(try report.render(.json))
         #expect(v.validate(json) == [])

@@ -27,9 +27,9 @@ struct GraphBoundTests {
         #expect(relClose(r.network.eq8.matrix, eq8, 1e-9))
         #expect(r.network.roundingPoints == 3)
         // Gemm: σ_op = σ_matrix, so both modes agree.
-        #expect(relClose(r.network.eq7.sound, r.network.eq7.matrix))
+        #expect(relClose(r.network.eq7.operator, r.network.eq7.matrix))
         // Shares of log2 L sum to 1 on a chain.
-        let shares = r.layers.compactMap { $0.share?.matrix }
+        let shares = r.nodes.compactMap { $0.share?.matrix }
         #expect(abs(shares.reduce(0, +) - 1) < 1e-9)
     }
 
@@ -61,27 +61,28 @@ struct GraphBoundTests {
 
     @Test func outputIsTheInputOfTheFinalSoftmax() throws {
         let g = try loadGraph(SmallModels.tinyCNN())
-        #expect(try SensitivityAnalysis.outputTensor(g, requested: nil) == "gemm_13")
-        #expect(throws: SensitivityError.self) { try SensitivityAnalysis.outputTensor(g, requested: "nope") }
+        let dep = try Dependence(g)
+        #expect(try AnalysedOutput.select(g, dependence: dep, requested: nil).tensor == "gemm_13")
+        #expect(throws: SensitivityError.self) { try AnalysedOutput.select(g, dependence: dep, requested: "nope") }
         // --output an inner tensor: the bound stops there.
         let r = try SensitivityAnalysis.run(g, options: .init(output: "conv_3", threads: 1))
-        let conv = try #require(r.layers.first { $0.node == "conv_3" })
+        let conv = try #require(r.nodes.first { $0.node == "conv_3" })
         #expect(relClose(r.network.eq7.matrix, conv.lipschitz.matrix))
     }
 
     @Test func unsupportedAndUnboundedAreReportedNotSkipped() throws {
         let r = try analyze(SmallModels.withUnsupported())
         #expect(r.network.eq7.matrix == .infinity)
-        #expect(r.issues.contains { $0.kind == .unsupported && $0.node == "custom_4" })
-        #expect(r.issues.contains { $0.kind == .unbounded && $0.node == "mul_5" })
+        #expect(r.findings.contains { $0.rule == .unsupportedOp && $0.node == "custom_4" })
+        #expect(r.findings.contains { $0.rule == .unboundedOp && $0.node == "mul_5" })
         // Everything else is still computed.
-        let first = try #require(r.layers.first { $0.node == "gemm_3" })
-        #expect(first.norms?.sigmaMatrix.map { $0 > 0 } == true)
+        let first = try #require(r.nodes.first { $0.node == "gemm_3" })
+        #expect(first.weight?.norms.sigmaMatrix.map { $0 > 0 } == true)
     }
 
     @Test func nonFiniteWeightIsAFinding() throws {
         let r = try analyze(SmallModels.withNaN())
-        #expect(r.issues.map(\.kind) == [.nonFiniteWeight])
+        #expect(r.findings.map(\.rule) == [.nonFiniteWeight])
         #expect(r.network.eq7.matrix == .infinity)
     }
 }

@@ -14,7 +14,7 @@ struct LipschitzConstantTests {
         b.output(y)
         let g = try loadGraph(b.model())
         let r = try SensitivityAnalysis.run(g, options: .init(threads: 1))
-        return (g, r.network.eq7.sound, y)
+        return (g, r.network.eq7.operator, y)
     }
 
     @Test func lrnConstantMatchesAlexNetAndDominatesJacobian() throws {
@@ -91,15 +91,15 @@ struct LipschitzConstantTests {
         }
         // SiLU: x · Sigmoid(x).
         let silu = try gated { b, x in b.node("Mul", [x, b.unary("Sigmoid", x)], shape: [1, 4]) }
-        #expect(abs(silu.network.eq7.sound - LipschitzTable.siluConstant) < 1e-12)
+        #expect(abs(silu.network.eq7.operator - LipschitzTable.siluConstant) < 1e-12)
         // HardSwish: x · HardSigmoid(x) (PyTorch exports α = 1/6).
         let hs = try gated { b, x in
             b.node("Mul", [b.unary("HardSigmoid", x, attributes: [("alpha", .float(1.0 / 6))]), x], shape: [1, 4])
         }
-        #expect(abs(hs.network.eq7.sound - 1.5) < 1e-6)
+        #expect(abs(hs.network.eq7.operator - 1.5) < 1e-6)
         // x · Relu(x) = x² for x > 0: unbounded, with the reason.
         let sq = try gated { b, x in b.node("Mul", [x, b.relu(x)], shape: [1, 4]) }
-        #expect(sq.network.eq7.sound == .infinity)
-        #expect(sq.issues.first?.kind == .unbounded)
+        #expect(sq.network.eq7.operator == .infinity)
+        #expect(sq.findings.first?.rule == .unboundedOp)
     }
 }

@@ -65,8 +65,8 @@ struct SoundnessTests {
         let spec = model == "cnn" ? Self.cnn() : Self.residual()
         let g = try loadGraph(spec)
         let r = try SensitivityAnalysis.run(g, options: .init(norm: .operator, spectral: .init(exact: true), threads: 2))
-        #expect(r.issues.isEmpty, "\(r.issues)")
-        let bound = r.network.eq7.sound
+        #expect(r.findings.isEmpty, "\(r.findings)")
+        let bound = r.network.eq7.operator
         #expect(bound.isFinite && bound > 0)
         let ev = TinyEvaluator(g: g)
         let n = try #require(g.shapes["x"]).reduce(1, *)
@@ -74,7 +74,7 @@ struct SoundnessTests {
         var worst = 0.0
         for _ in 0..<4 {
             let x = rng.gaussians(n, scale: 1.5).map(Double.init)
-            worst = max(worst, try ev.jacobianNorm(at: x, output: r.network.output))
+            worst = max(worst, try ev.jacobianNorm(at: x, output: r.network.output.tensor))
         }
         #expect(worst > 0)
         #expect(worst <= bound * (1 + 1e-6), "‖J‖ = \(worst) > bound \(bound)")

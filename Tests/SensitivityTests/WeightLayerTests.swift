@@ -15,7 +15,7 @@ struct WeightLayerTests {
         return try SpectralNorm.singularValues(a, rows: rows, cols: cols).max() ?? 0
     }
 
-    func layer(_ r: AnalysisResult, _ op: String) throws -> LayerRow { try #require(r.layers.first { $0.op == op }) }
+    func layer(_ r: AnalysisResult, _ op: String) throws -> NodeAnalysis { try #require(r.nodes.first { $0.op == op }) }
 
     @Test(arguments: [true, false])
     func groupedConvIsMaxOverGroupBlocks(exact: Bool) throws {
@@ -36,11 +36,11 @@ struct WeightLayerTests {
         }
         let r = try SensitivityAnalysis.run(g, options: .init(spectral: .init(tolerance: 1e-10, exact: exact), threads: 1))
         let row = try layer(r, "Conv")
-        #expect(relClose(try #require(row.norms?.sigmaMatrix), expected, exact ? 1e-9 : 1e-5))
+        #expect(relClose(try #require(row.weight?.norms.sigmaMatrix), expected, exact ? 1e-9 : 1e-5))
         let full = try sigma(rows: 1, cols: w.count) { _, j in w[j] }
-        #expect(relClose(try #require(row.norms?.frobenius), full, 1e-6))
+        #expect(relClose(try #require(row.weight?.norms.frobenius), full, 1e-6))
         // Closed-form operator bound: c = 3·2 = 6 windows per interior element.
-        #expect(relClose(try #require(row.norms?.sigmaOpUpper), 6.0.squareRoot() * expected, 1e-5))
+        #expect(relClose(try #require(row.weight?.norms.sigmaOpUpper), 6.0.squareRoot() * expected, 1e-5))
     }
 
     @Test func convTransposeBlocksAreInputChannelRows() throws {
@@ -57,10 +57,10 @@ struct WeightLayerTests {
         }
         let r = try SensitivityAnalysis.run(g, options: .init(norm: .operator, spectral: .init(exact: true), threads: 1))
         let row = try layer(r, "ConvTranspose")
-        #expect(relClose(try #require(row.norms?.sigmaMatrix), expected, 1e-9))
+        #expect(relClose(try #require(row.weight?.norms.sigmaMatrix), expected, 1e-9))
         // Stride = kernel: no overlap, so the operator norm equals σ_matrix.
-        #expect(relClose(try #require(row.norms?.sigmaOpUpper), expected, 1e-9))
-        #expect(try #require(row.norms?.sigmaOpLower) <= expected * (1 + 1e-6))
+        #expect(relClose(try #require(row.weight?.norms.sigmaOpUpper), expected, 1e-9))
+        #expect(try #require(row.weight?.norms.sigmaOpLower) <= expected * (1 + 1e-6))
     }
 
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
@@ -77,8 +77,8 @@ struct WeightLayerTests {
         let expected = try sigma(rows: k, cols: n) { i, j in transB ? v[j * k + i] : v[i * n + j] }
         let r = try SensitivityAnalysis.run(g, options: .init(spectral: .init(exact: true), threads: 1))
         let row = try layer(r, "Gemm")
-        #expect(relClose(try #require(row.norms?.sigmaMatrix), expected, 1e-9))
-        #expect(relClose(row.lipschitz.sound, 2 * expected, 1e-6))
+        #expect(relClose(try #require(row.weight?.norms.sigmaMatrix), expected, 1e-9))
+        #expect(relClose(row.lipschitz.operator, 2 * expected, 1e-6))
     }
 
     @Test func batchedMatMulIsMaxOverTheStack() throws {
@@ -90,7 +90,7 @@ struct WeightLayerTests {
         let v = try #require(g.constants["Wb"]).doubles()
         let expected = try (0..<2).map { s in try sigma(rows: 3, cols: 4) { i, j in v[s * 12 + i * 4 + j] } }.max() ?? 0
         let r = try SensitivityAnalysis.run(g, options: .init(spectral: .init(exact: true), threads: 1))
-        #expect(relClose(try #require(try layer(r, "MatMul").norms?.sigmaMatrix), expected, 1e-9))
+        #expect(relClose(try #require(try layer(r, "MatMul").weight?.norms.sigmaMatrix), expected, 1e-9))
     }
 
     @Test func diagonalScalings() throws {
@@ -105,11 +105,11 @@ struct WeightLayerTests {
         t = b.node("Div", [t, d], shape: [1, 3, 2, 2])
         b.output(t)
         let r = try analyze(b.model())
-        let l = r.layers.map(\.lipschitz.sound)
+        let l = r.nodes.map(\.lipschitz.operator)
         // BN: max |γ/√(var+ε)| = max(2/2, 3/3, 0.5/√1.25) = 1; Mul: max|c| = 4; Div: max 1/|d| = 4.
-        #expect(r.layers.map(\.op) == ["BatchNormalization", "Mul", "Div"])
+        #expect(r.nodes.map(\.op) == ["BatchNormalization", "Mul", "Div"])
         #expect(relClose(l[0], 1, 1e-6) && relClose(l[1], 4) && relClose(l[2], 4))
-        #expect(relClose(r.network.eq7.sound, 16, 1e-6))
+        #expect(relClose(r.network.eq7.operator, 16, 1e-6))
     }
 
     @Test func divisionByAConstantZeroIsUnbounded() throws {
@@ -118,8 +118,8 @@ struct WeightLayerTests {
         let d = b.constant("d", dims: [2], values: [1, 0])
         b.output(b.node("Div", [x, d], shape: [1, 2]))
         let r = try analyze(b.model())
-        #expect(r.network.eq7.sound == .infinity)
-        #expect(r.issues.count == 1)
+        #expect(r.network.eq7.operator == .infinity)
+        #expect(r.findings.count == 1)
     }
 
     @Test func constantNodeAndDequantizedWeightsAreWeights() throws {
@@ -134,8 +134,8 @@ struct WeightLayerTests {
         let h = b.node("MatMul", [x, "w"], shape: [1, 2])
         b.output(b.node("Mul", [h, "k"], shape: [1, 2]))
         let r = try analyze(b.model())
-        #expect(r.layers.map(\.op) == ["MatMul", "Mul"])
-        #expect(relClose(r.network.eq7.sound, 3, 1e-9))  // σ = 1 (±2 · 0.5), times 3
+        #expect(r.nodes.map(\.op) == ["MatMul", "Mul"])
+        #expect(relClose(r.network.eq7.operator, 3, 1e-9))  // σ = 1 (±2 · 0.5), times 3
     }
 }
 
@@ -156,12 +156,12 @@ struct WeightLayerTests {
         let g = try loadGraph(b.model())
         let one = try SensitivityAnalysis.run(g, options: .init(threads: 1))
         let two = try SensitivityAnalysis.run(g, options: .init(threads: 2))
-        #expect(one.layers.count == layers)
-        for (l1, l2) in zip(one.layers, two.layers) {
-            let n1 = try #require(l1.norms), n2 = try #require(l2.norms)
+        #expect(one.nodes.count == layers)
+        for (l1, l2) in zip(one.nodes, two.nodes) {
+            let n1 = try #require(l1.weight?.norms), n2 = try #require(l2.weight?.norms)
             #expect(n1.sigmaMatrix == n2.sigmaMatrix && n1.frobenius == n2.frobenius, "\(l1.node)")
             #expect(n1.matrixEstimate == n2.matrixEstimate, "\(l1.node)")
         }
-        #expect(one.layers.contains { $0.norms?.matrixEstimate?.method == .lanczos })
+        #expect(one.nodes.contains { $0.weight?.norms.matrixEstimate?.method == .lanczos })
     }
 }

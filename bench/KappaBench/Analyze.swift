@@ -16,17 +16,12 @@ func analyzeRow(path: String, mode: String) throws -> [String: Any] {
     let graph = try ModelGraph(model: try ModelLoader.load(path: path))
     var layers = 0
     if mode == "norms" {
-        let ctx = GraphContext(graph)
-        var weightLayers: [WeightLayer] = []
-        for idx in graph.order {
-            let n = graph.graph.nodes[idx]
-            if !ctx.isFolded(n), let l = WeightLayers.layer(n, index: idx, ctx: ctx) { weightLayers.append(l) }
-        }
+        let weightLayers = try SensitivityAnalysis.plan(graph).weightLayers
         layers = WeightLayers.computeNorms(weightLayers, mode: .matrix, options: SpectralOptions(), threads: threads).count
     } else {
         let result = try SensitivityAnalysis.run(graph, options: AnalysisOptions(norm: .matrix, threads: threads))
         _ = try AnalyzeReport(graph: graph, result: result).render(.json)
-        layers = result.layers.filter { $0.norms != nil }.count
+        layers = result.nodes.filter { $0.weight != nil }.count
     }
     return ["model": path, "mode": mode, "layers": layers, "total_s": now() - t0]
 }

@@ -42,7 +42,7 @@ func alexNetConvRows(batchBackward: Int) throws -> [[String: Any]] {
         let flops = 2.0 * Double(geo.outputCount) * Double(l.c / l.g * l.k * l.k)
         var fwd = Double.infinity, bwd = Double.infinity
         try w.withUnsafeBufferPointer { wb in
-            let op = try ConvOperator(geometry: geo, weight: wb)
+            let op = try ConvOperator(geometry: geo, weight: wb, owner: nil)  // used only inside this scope
             // Best of several: the machine may be shared, and the minimum is the least-disturbed run.
             for _ in 0..<8 {
                 var t0 = now()

@@ -6,6 +6,7 @@
 //   kappa-bench kernels
 //   kappa-bench analyze MODEL norms|whole
 //   kappa-bench write-arch DIR
+//   kappa-bench fuzz SEED COUNT DIR      (the pipeline fuzzer, long runs)
 import Foundation
 import ONNX
 
@@ -62,6 +63,13 @@ if args.count >= 2, args[1] == "passes" {
 }
 if args.count >= 3, args[1] == "write-arch" {
     do { try emit(try writeArchitectures(to: args[2])) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
+if args.count >= 5, args[1] == "fuzz", let seed = UInt64(args[2]), let count = Int(args[3]) {
+    do { try emit(try fuzzRun(seed: seed, count: count, dir: args[4])) } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
         exit(2)
     }

@@ -21,6 +21,8 @@ public final class Engine {
     let variable: Set<String>
     let opset: Int
     private var kernels: [Int: (shapes: [[Int]?], kernel: any Kernel)] = [:]
+    /// Largest tensor the engine evaluates: 2³⁰ float32 elements (4.3 GB).
+    public static let maxElements = 1 << 30
     private var constantValues: [String: Value] = [:]
 
     /// The evaluated tensors of one forward pass, by name (data inputs included).
@@ -33,10 +35,10 @@ public final class Engine {
 
     /// Prepares `output` (default: the graph's first output) for evaluation and checks that
     /// every node on the way has a reference implementation.
-    public init(graph: ModelGraph, output: String? = nil) throws(ReferenceError) {
+    public init(graph: ModelGraph, output: String? = nil, input: String? = nil) throws(ReferenceError) {
         self.graph = graph
-        guard let first = graph.inputs.first else { throw .badFeed(reason: "the model has no data input") }
-        input = first.name
+        guard let first = input ?? graph.inputs.first?.name else { throw .badFeed(reason: "the model has no data input") }
+        self.input = first
         guard let out = output ?? graph.graph.outputs.first?.name else {
             throw .badOutput(name: "?", reason: "the model declares no output")
         }
@@ -67,6 +69,12 @@ public final class Engine {
             stack.append(contentsOf: nodes[p].inputs.filter { !$0.isEmpty })
         }
         plan = graph.order.filter { needed.contains($0) }
+        // Memory: refuse, before anything is allocated, a tensor the engine cannot hold.
+        for t in [first] + plan.flatMap({ nodes[$0].outputs }) where !t.isEmpty {
+            if let s = graph.shapes[t], let n = Shapes.checkedProduct(s), n > Self.maxElements {
+                throw .tooLarge(tensor: t, elements: n)
+            }
+        }
         for idx in plan {
             let n = nodes[idx]
             guard n.domain.isEmpty || n.domain == "ai.onnx", Kernels.factories[n.opType] != nil else {

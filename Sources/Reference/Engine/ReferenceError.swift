@@ -17,6 +17,8 @@ public enum ReferenceError: Error, LocalizedError, Equatable, Sendable {
     case inputFile(path: String, reason: String)
     /// An invalid option value (ranges, shard specs, counts).
     case badOption(String)
+    /// A tensor larger than the engine's memory limit (``Engine/maxElements``).
+    case tooLarge(tensor: String, elements: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -34,6 +36,8 @@ public enum ReferenceError: Error, LocalizedError, Equatable, Sendable {
             return "\(path): \(reason)"
         case let .badOption(message):
             return message
+        case let .tooLarge(tensor, elements):
+            return "tensor '\(tensor)' has \(elements) elements (\(elements / (1 << 28)) GiB as float32); the reference engine holds at most \(Engine.maxElements) per tensor"
         }
     }
 }

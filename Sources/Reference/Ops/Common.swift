@@ -38,29 +38,7 @@ struct TableKernel: Kernel {
     }
 }
 
-/// Padding modes of Pad: where output index j of an axis with `begin` padding reads in
-/// an input axis of extent n (−1: the constant value).
-enum PadMode: String {
-    case constant, reflect, edge, wrap
-
-    func map(extent n: Int, begin: Int, end: Int) -> [Int] {
-        let out = n + begin + end
-        return (0..<max(out, 0)).map { j in
-            var i = j - begin
-            if i >= 0 && i < n { return i }
-            switch self {
-            case .constant: return -1
-            case .edge: return min(max(i, 0), n - 1)
-            case .wrap: return ((i % n) + n) % n
-            case .reflect:
-                guard n > 1 else { return 0 }
-                let period = 2 * (n - 1)
-                i = ((i % period) + period) % period
-                return i < n ? i : period - i
-            }
-        }
-    }
-}
+// Pad's index maps are ONNX.PadMode, shared with the Lipschitz rule.
 
 /// Pooling windows over the spatial axes: for each output position the input spatial
 /// offsets it covers (padding excluded), in CSR form, plus the count of taps that fall

@@ -7,8 +7,6 @@ import ONNX
 /// the k cotangent rows × N.
 struct Conv: Kernel {
     let op: ConvOperator
-    /// Keeps the weight memory `op` reads alive.
-    let weight: Tensor
     let bias: [Float]?
     let shape: [Int]
 
@@ -24,8 +22,7 @@ struct Conv: Kernel {
         let geometry = ConvGeometry(inChannels: x[1], outChannels: w.dims[0], groups: groups, input: g.input,
                                     kernel: g.kernel, strides: g.strides, dilations: g.dilations,
                                     padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.output)
-        let sw = stable(w)
-        return try Conv(op: makeOperator(c, geometry, sw), weight: sw, bias: c.constantFloats(2),
+        return try Conv(op: makeOperator(c, geometry, w), bias: c.constantFloats(2),
                     shape: [x[0], w.dims[0]] + g.output).checked(c)
     }
 
@@ -58,16 +55,10 @@ func addBias(_ y: inout [Float], _ bias: [Float]?, shape: [Int]) {
     }
 }
 
-/// A FLOAT tensor whose bytes stay put for the tensor's lifetime (the operator borrows
-/// them): the tensor itself when it already is aligned float32, else a float32 copy.
-func stable(_ w: Tensor) -> Tensor {
-    if w.dataType == .float, let base = w.bytes.baseAddress, Int(bitPattern: base) % 4 == 0 { return w }
-    return Tensor(name: w.name, dims: w.dims, floats: w.floats())
-}
-
-/// The convolution operator over `w`, which must come from `stable` and outlive it.
+/// The convolution operator over `w`'s values; it keeps their memory alive itself.
 func makeOperator(_ c: KernelContext, _ geometry: ConvGeometry, _ w: Tensor) throws(ReferenceError) -> ConvOperator {
+    let floats = w.stableFloats()
     do {
-        return try w.withFloats { p throws(LinalgError) in try ConvOperator(geometry: geometry, weight: p) }
+        return try ConvOperator(geometry: geometry, weight: floats.pointer, owner: floats)
     } catch { throw c.fail(error.localizedDescription) }
 }

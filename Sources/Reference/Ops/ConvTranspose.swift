@@ -21,8 +21,7 @@ enum ConvTranspose {
         let geometry = ConvGeometry(inChannels: x[1], outChannels: m, groups: groups, input: g.input,
                                     kernel: g.kernel, strides: g.strides, dilations: g.dilations,
                                     padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.output, transposed: true)
-        let sw = stable(w)
-        return try Conv(op: makeOperator(c, geometry, sw), weight: sw, bias: c.constantFloats(2),
+        return try Conv(op: makeOperator(c, geometry, w), bias: c.constantFloats(2),
                         shape: [x[0], m] + g.output).checked(c)
     }
 }

@@ -1,3 +1,5 @@
+import ONNX
+
 /// Pad: pads from the attribute (opset < 11) or a constant input (with optional `axes`,
 /// opset 18), modes constant (value from attribute/input), reflect, edge, wrap.
 /// Negative pads crop.

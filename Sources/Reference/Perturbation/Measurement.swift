@@ -1,46 +1,4 @@
-/// Empirical κ of one input (DESIGN.md §1.6, the paper's Eq. 1 and Eq. 6):
-/// κ = (‖δy‖/‖y‖) / (‖δx‖/‖x‖) on the logits y, for every DeepFool iterate's cumulative
-/// perturbation (κ_max over them, the final one included; κ_final of the last), and for a
-/// random perturbation of the same norm as DeepFool's (direction a normalised Gaussian,
-/// seeded per input).
-public struct InputMeasurement: Sendable, Equatable {
-    /// Position of the input in the whole (unsharded) input list, and where it came from.
-    public var index: Int
-    public var source: String
-    public var label: Int
-    public var adversarialLabel: Int
-    public var flipped: Bool
-    public var steps: Int
-    /// ‖δx‖/‖x‖ of the final DeepFool perturbation.
-    public var relPerturbation: Double?
-    public var kappaFinal: Double?
-    public var kappaMax: Double?
-    public var kappaRandom: Double?
-    /// Largest ‖δy‖/‖δx‖ seen for this input (DeepFool iterates and the random perturbation).
-    public var gainMax: Double?
-
-    public init(index: Int, source: String, label: Int, adversarialLabel: Int, flipped: Bool, steps: Int,
-                relPerturbation: Double?, kappaFinal: Double?, kappaMax: Double?, kappaRandom: Double?, gainMax: Double?) {
-        self.index = index
-        self.source = source
-        self.label = label
-        self.adversarialLabel = adversarialLabel
-        self.flipped = flipped
-        self.steps = steps
-        self.relPerturbation = relPerturbation
-        self.kappaFinal = kappaFinal
-        self.kappaMax = kappaMax
-        self.kappaRandom = kappaRandom
-        self.gainMax = gainMax
-    }
-}
-
-/// κ from norms; nil when a norm is zero or the result is not finite.
-func kappa(inputChange dx: Double, outputChange dy: Double, inputNorm x: Double, outputNorm y: Double) -> Double? {
-    guard dx > 0, x > 0, y > 0 else { return nil }
-    let k = (dy / y) / (dx / x)
-    return k.isFinite ? k : nil
-}
+import Sensitivity
 
 /// max that ignores nils.
 func maxOptional(_ a: Double?, _ b: Double?) -> Double? {
@@ -52,6 +10,12 @@ func maxOptional(_ a: Double?, _ b: Double?) -> Double? {
     }
 }
 
+func kappa(inputChange dx: Double, outputChange dy: Double, inputNorm x: Double, outputNorm y: Double) -> Double? {
+    InputMeasurement.kappa(inputChange: dx, outputChange: dy, inputNorm: x, outputNorm: y)
+}
+
+/// Measures one input (DESIGN.md §1.6): DeepFool, then a random perturbation of equal norm,
+/// giving the ``InputMeasurement`` that `Sensitivity` summarises.
 public enum Measure {
     /// Runs DeepFool on `input`, then the random perturbation of equal norm.
     public static func input(_ x0: Value, index: Int, source: String, engine: Engine,

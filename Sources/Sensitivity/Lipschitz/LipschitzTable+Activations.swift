@@ -36,14 +36,20 @@ extension LipschitzTable {
         case "Gelu":
             return .lipschitz(x, geluConstant)
         case "Softmax":
-            return .lipschitz(x, 1)
+            // J = diag(p) − ppᵀ is symmetric PSD with uᵀJu = Var_p(u) for a unit u (the
+            // variance of the variable taking u_i with probability p_i); by Popoviciu,
+            // Var ≤ (max u − min u)²/4 ≤ (u_max² + u_min²)/2 ≤ 1/2. Slices along the axis are
+            // independent blocks, so L = 1/2 (tight as p → (½, ½, 0, …)).
+            return .lipschitz(x, 0.5, "‖diag(p) − ppᵀ‖₂ ≤ 1/2")
         case "LogSoftmax":
-            // J = I − 1·pᵀ: ‖J‖₂ ≤ 1 + ‖1‖₂‖p‖₂ ≤ 1 + √K over an axis of K entries.
+            // J = I − 1·pᵀ is the identity on 1⊥ ∩ p⊥; its other two singular values have
+            // product 0 (J·1 = 0) and squares summing to K‖p‖², so ‖J‖₂ = √K·‖p‖₂ ≤ √K over an
+            // axis of K entries (‖p‖₂ ≤ 1 on the simplex).
             guard let s = ctx.shape(x), let a = Shapes.axis(n.int("axis") ?? -1, rank: s.count) else {
                 return .unbounded([x], "LogSoftmax inside the network with an unknown axis size")
             }
             let k = Double(s[a])
-            return .lipschitz(x, 1 + k.squareRoot(), "1 + √K, K = \(s[a])")
+            return .lipschitz(x, k.squareRoot(), "√K, K = \(s[a])")
         default:
             return nil
         }

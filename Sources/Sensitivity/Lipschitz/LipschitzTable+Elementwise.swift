@@ -1,7 +1,8 @@
 import ONNX
 
 /// Elementwise nodes with more than one operand (DESIGN.md §1.2–1.3):
-/// Add/Sub/Sum of variable tensors add their gains (a residual block gives 1 + L_f);
+/// Add/Sub/Sum of variable tensors add their gains, each × √(broadcast multiplicity) (a
+/// residual block gives 1 + L_f);
 /// constant operands contribute nothing (a BatchNormalization folded into Mul/Add keeps its
 /// Mul as a diagonal weight layer and its Add as L = 1). A Mul of two variable tensors is a
 /// gate pattern (SiLU, HardSwish) or unbounded; a Div by a variable is unbounded.
@@ -11,23 +12,39 @@ extension LipschitzTable {
         switch n.opType {
         case "Add", "Sub", "Sum", "Max", "Min", "Mean":
             let g = n.opType == "Mean" ? 1 / Double(max(n.inputs.filter { !$0.isEmpty }.count, 1)) : 1
-            // Max/Min are 1-Lipschitz in each operand jointly bounded by the sum.
-            return NodeRule(terms: vars.map { .init($0, ModePair(g)) })
+            // Each operand counts with √(its broadcast multiplicity) (see `Broadcast`); Max/Min
+            // are 1-Lipschitz in each operand jointly, bounded by the same sum.
+            let out = ctx.shape(n.outputs.first)
+            var terms: [NodeRule.Term] = []
+            for v in vars {
+                guard let m = Broadcast.gain(operand: ctx.shape(v), output: out) else {
+                    return .unbounded(vars, "\(n.opType) whose operand shapes are not known, so neither is how often a broadcast operand is copied (fix the input shape with --input-shape)")
+                }
+                terms.append(.init(v, ModePair(g * m)))
+            }
+            return NodeRule(terms: terms, reason: terms.contains { !$0.gain.isOne } ? "√(broadcast multiplicity) per operand" : nil)
         case "Neg", "Abs":
             return .lipschitz(vars[0], 1)
         case "Mul":
             if vars.count == 1 {
-                guard let c = n.inputs.first(where: { !$0.isEmpty && $0 != vars[0] }).flatMap({ ctx.constant($0) }) else {
-                    return .lipschitz(vars[0], 1)
+                guard let other = n.inputs.first(where: { !$0.isEmpty && $0 != vars[0] }) else {
+                    return .lipschitz(vars[0], 1)  // x·x is two variables; a lone operand is not valid ONNX
                 }
-                let m = (0..<c.count).reduce(0.0) { max($0, abs(c.double(at: $1))) }
-                return .lipschitz(vars[0], m, "max|c|")
+                guard let c = ctx.constant(other) else {
+                    return .unbounded(vars, "Mul by '\(other)', which does not depend on the perturbed input but is computed at run time: its size is not known statically")
+                }
+                let m = Broadcast.fiberNorm(variable: ctx.shape(vars[0]), weights: (0..<c.count).map { c.double(at: $0) }, weightShape: c.dims)
+                return .lipschitz(vars[0], m, "largest fiber norm of the constant")
             }
             if let gate = gate(n, ctx) { return gate }
             return .unbounded(vars, "Mul of two tensors that both depend on the input (a product such as attention) has no global Lipschitz bound")
         case "Div":
-            if n.input(1).map({ ctx.isConstant($0) }) == false {
+            guard let d = n.input(1) else { return nil }
+            if ctx.isVariable(d) {
                 return .unbounded(vars, "Div by a tensor that depends on the input has no Lipschitz bound")
+            }
+            if !ctx.isConstant(d) {
+                return .unbounded(vars, "Div by '\(d)', which does not depend on the perturbed input but is computed at run time: its size is not known statically")
             }
             return nil
         case "MatMul" where vars.count > 1:

@@ -33,7 +33,10 @@ public enum LipschitzTable {
         case "BatchNormalization":
             return .unbounded(vars, "BatchNormalization whose scale or variance is not a constant (training mode?)")
         case "Conv", "ConvTranspose", "Gemm", "MatMul":
-            return .unbounded(vars, "\(n.opType) of two tensors that both depend on the input (no constant weight)")
+            if vars.count > 1 {
+                return .unbounded(vars, "\(n.opType) of two tensors that both depend on the input (a product, e.g. attention) has no global Lipschitz bound")
+            }
+            return .unbounded(vars, "\(n.opType) whose weight is computed at run time (not a constant): its norm is not known statically")
         default:
             return .unsupported(vars, "op \(n.opType) is recognised but has no Lipschitz rule for these operands")
         }

@@ -26,13 +26,15 @@ public enum OpSupport {
         "LayerNormalization", "InstanceNormalization",
     ]
 
-    /// Nodes of `graph` whose op is outside the table (custom domains included),
-    /// skipping nodes whose outputs are all constant (they are folded away).
-    public static func unsupportedNodes(in graph: ModelGraph) -> [Node] {
+    /// Nodes of `graph` whose op is outside the table (custom domains included), among the
+    /// nodes that depend on the perturbation (folded and input-independent nodes are never
+    /// analysed, whatever their op).
+    public static func unsupportedNodes(in graph: ModelGraph, dependence: Dependence?) -> [Node] {
         graph.order.map { graph.graph.nodes[$0] }.filter { n in
+            let live = n.inputs.contains { !$0.isEmpty && (dependence?.isDependent($0) ?? (graph.constants[$0] == nil)) }
             let foldedAway = !n.outputs.isEmpty && n.outputs.allSatisfy { $0.isEmpty || graph.constants[$0] != nil }
             let standardDomain = n.domain.isEmpty || n.domain == "ai.onnx"
-            return !foldedAway && (!standardDomain || !knownOps.contains(n.opType))
+            return live && !foldedAway && (!standardDomain || !knownOps.contains(n.opType))
         }
     }
 }

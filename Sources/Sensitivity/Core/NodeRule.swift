@@ -1,11 +1,18 @@
 import ONNX
 
+/// Whether a node has a finite Lipschitz bound: `ok`; `unbounded` (a recognised op without a
+/// finite global bound for these operands — a product of two variables, a discontinuity, a
+/// normalisation near constant inputs); `unsupported` (an op outside Kappa's table).
+public enum NodeStatus: String, Sendable, Codable, CaseIterable {
+    case ok, unbounded, unsupported
+}
+
 /// How one node maps the gain bounds of its inputs to its outputs (DESIGN.md §1.3):
 /// every output gets `combine` over `terms` of gain × g(input). A node without terms
 /// (Shape) has outputs that do not depend on the input's values (g = 0).
 public struct NodeRule: Sendable {
     public enum Combine: Sendable { case sum, rootSumSquare }
-    public enum Status: String, Sendable, Codable { case ok, unbounded, unsupported }
+    public typealias Status = NodeStatus
 
     public struct Term: Sendable {
         public var input: String
@@ -15,18 +22,18 @@ public struct NodeRule: Sendable {
 
     public var terms: [Term]
     public var combine: Combine
-    public var status: Status
+    public var status: NodeStatus
     /// Why a node is unbounded/unsupported, or how its constant was derived (e.g. "√c, c = 4").
     public var reason: String?
-    /// Index into the weight layers when the node is one.
-    public var weightLayer: Int?
+    /// Per output (by position), the terms when outputs differ (LSTM's Y, Y_h, Y_c; Split);
+    /// nil: every output gets `terms`.
+    public var outputTerms: [[Term]]?
 
-    public init(terms: [Term], combine: Combine = .sum, status: Status = .ok, reason: String? = nil, weightLayer: Int? = nil) {
+    public init(terms: [Term], combine: Combine = .sum, status: NodeStatus = .ok, reason: String? = nil) {
         self.terms = terms
         self.combine = combine
         self.status = status
         self.reason = reason
-        self.weightLayer = weightLayer
     }
 
     /// A one-input layer: g(out) = L · g(x).
@@ -43,8 +50,18 @@ public struct NodeRule: Sendable {
         NodeRule(terms: inputs.map { Term($0, .unbounded) }, status: .unsupported, reason: reason)
     }
 
-    /// The node's Lipschitz constant as one number per mode: the largest term gain.
+    /// Outputs that do not depend on the input's values (g = 0).
+    public static let independent = NodeRule(terms: [])
+
+    /// The node's Lipschitz constant as one number per column: the largest term gain.
     public var lipschitz: ModePair {
-        terms.reduce(ModePair.zero) { ModePair(matrix: max($0.matrix, $1.gain.matrix), sound: max($0.sound, $1.gain.sound)) }
+        let all = terms + (outputTerms ?? []).flatMap { $0 }
+        return all.reduce(ModePair.zero) { ModePair.max($0, $1.gain) }
+    }
+
+    /// The terms feeding output `i`.
+    func terms(forOutput i: Int) -> [Term] {
+        guard let per = outputTerms else { return terms }
+        return i < per.count ? per[i] : []
     }
 }

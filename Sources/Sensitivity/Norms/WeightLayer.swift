@@ -13,8 +13,9 @@ public struct WeightLayer: Sendable {
         /// stack of its last two dimensions.
         case matrix(rows: Int, cols: Int, blocks: Int)
         /// A diagonal scaling y = s ⊙ x (broadcast): BatchNormalization s_c = γ_c/√(var_c+ε),
-        /// Mul by c (s = c), Div by c (s = 1/c).
-        case diagonal([Double])
+        /// Mul by c (s = c), Div by c (s = 1/c). `gain` is its Lipschitz constant: max|s| when x
+        /// is not the broadcast operand, else the largest fiber norm of s (`Broadcast`).
+        case diagonal([Double], gain: Double)
     }
 
     /// Position of the node in `graph.nodes`.

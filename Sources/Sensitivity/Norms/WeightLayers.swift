@@ -25,8 +25,11 @@ public enum WeightLayers {
             guard w.dims.count == 2 else { return nil }
             var l = make(x, w, .matrix(rows: w.dims[0], cols: w.dims[1], blocks: 1))
             l.scale = abs(Double(n.float("alpha") ?? 1))
-            if let c = n.input(2), !ctx.isConstant(c) {
-                l.extraTerms = [.init(c, ModePair(abs(Double(n.float("beta") ?? 1))))]
+            if let c = n.input(2), ctx.isVariable(c) {
+                // C is broadcast to (M, N): × √(its multiplicity).
+                let out = ctx.shape(n.outputs.first)
+                let m = Broadcast.gain(operand: ctx.shape(c), output: out) ?? .infinity
+                l.extraTerms = [.init(c, ModePair(abs(Double(n.float("beta") ?? 1)) * m))]
             }
             return l
         case "MatMul":
@@ -43,16 +46,19 @@ public enum WeightLayers {
                   g.count == v.count else { return nil }
             let eps = Double(n.float("epsilon") ?? 1e-5)
             let s = (0..<g.count).map { g.double(at: $0) / (v.double(at: $0) + eps).squareRoot() }
-            return make(x, g, .diagonal(s))
+            // One scale per channel of x (N, C, …): every fiber is one element, L = max|s|.
+            return make(x, g, .diagonal(s, gain: s.reduce(0) { max($0, abs($1)) }))
         case "Mul", "Div":
             guard vars.count == 1, let a = n.input(0), let b = n.input(1) else { return nil }
             let x = vars[0]
             guard let c = ctx.constant(x == a ? b : a), c.dataType.isNumeric else { return nil }
             if n.opType == "Div" {
                 guard x == a else { return nil }  // c / x: Div by a variable
-                return make(x, c, .diagonal((0..<c.count).map { 1 / c.double(at: $0) }))
+                let s = (0..<c.count).map { 1 / c.double(at: $0) }
+                return make(x, c, .diagonal(s, gain: Broadcast.fiberNorm(variable: ctx.shape(x), weights: s, weightShape: c.dims)))
             }
-            return make(x, c, .diagonal((0..<c.count).map { c.double(at: $0) }))
+            let s = (0..<c.count).map { c.double(at: $0) }
+            return make(x, c, .diagonal(s, gain: Broadcast.fiberNorm(variable: ctx.shape(x), weights: s, weightShape: c.dims)))
         default:
             return nil
         }

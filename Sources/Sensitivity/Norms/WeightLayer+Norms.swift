@@ -14,7 +14,7 @@ extension WeightLayer {
     public func computeNorms(mode: NormMode, options: SpectralOptions) -> WeightNorms {
         var r = WeightNorms()
         switch view {
-        case let .diagonal(s):
+        case let .diagonal(s, gain):
             let bad = s.filter { !$0.isFinite }.count + weight.nonFiniteCount()
             if bad > 0 {
                 r.nonFinite = bad
@@ -22,7 +22,7 @@ extension WeightLayer {
                 return r
             }
             r.frobenius = s.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let m = s.reduce(0) { max($0, abs($1)) }
+            let m = gain
             r.sigmaMatrix = m
             r.matrixEstimate = SpectralEstimate(sigma: m, iterations: 0, achievedTolerance: 0, method: .exact)
             r.sigmaOpLower = m
@@ -52,11 +52,12 @@ extension WeightLayer {
                 r.sigmaMatrix = est.sigma
                 if let c = overlap {
                     r.sigmaOpUpper = Double(c).squareRoot() * est.sigma
-                    if mode == .operator, let geo = conv {
-                        let op = try weight.withFloats { p throws(LinalgError) -> OperatorNormEstimate in
-                            let conv = try ConvOperator(geometry: geo, weight: p)
-                            return OperatorNorm.convolution(conv, matrixSigma: est.sigma, options: options)
-                        }
+                    // The iteration keeps a few vectors of the input and output sizes: above
+                    // 2²⁷ elements (0.5 GiB each) the proven √c·σ_matrix stands alone.
+                    if mode == .operator, let geo = conv, geo.inputCount + geo.outputCount <= 1 << 27 {
+                        let floats = weight.stableFloats()
+                        let conv = try ConvOperator(geometry: geo, weight: floats.pointer, owner: floats)
+                        let op = OperatorNorm.convolution(conv, matrixSigma: est.sigma, options: options)
                         r.sigmaOpLower = op.lower
                         r.sigmaOpUpper = min(op.upper, Double(c).squareRoot() * est.sigma)
                         r.operatorIterations = op.iterations
@@ -108,10 +109,17 @@ extension WeightLayers {
     public static func computeNorms(_ layers: [WeightLayer], mode: NormMode, options: SpectralOptions, threads: Int,
                                     progress: (@Sendable (Int, Int, String) -> Void)? = nil) -> [WeightNorms] {
         let order = layers.indices.sorted { cost(layers[$0], mode: mode) > cost(layers[$1], mode: mode) }
-        let slots = NormSlots(count: layers.count)
         // All `threads` workers even when there are fewer layers: the spare ones help at once.
-        let workers = max(1, threads)
-        BLAS.setThreads(1)
+        // One BLAS thread per worker; the caller's setting is back in force afterwards (DeepFool
+        // and the engine run later in the same process).
+        return BLAS.withSingleThread {
+            computeNormsSingleThreaded(layers, order: order, mode: mode, options: options, workers: max(1, threads), progress: progress)
+        }
+    }
+
+    static func computeNormsSingleThreaded(_ layers: [WeightLayer], order: [Int], mode: NormMode, options: SpectralOptions, workers: Int,
+                                           progress: (@Sendable (Int, Int, String) -> Void)?) -> [WeightNorms] {
+        let slots = NormSlots(count: layers.count)
         // A worker that runs out of layers helps the ones still running with their passes.
         var shared = options
         let crew = PassCrew()

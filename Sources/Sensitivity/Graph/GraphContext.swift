@@ -1,11 +1,16 @@
 import ONNX
 
 /// Read-only helpers over a `ModelGraph` shared by the weight-layer extraction and the
-/// Lipschitz table: which tensors are constants, static shapes, producers.
+/// Lipschitz table: which tensors are constants, which depend on the perturbation, static
+/// shapes, producers.
 public struct GraphContext: Sendable {
     public let graph: ModelGraph
+    public let dependence: Dependence
 
-    public init(_ graph: ModelGraph) { self.graph = graph }
+    public init(_ graph: ModelGraph, dependence: Dependence) {
+        self.graph = graph
+        self.dependence = dependence
+    }
 
     public var path: String { graph.path }
 
@@ -13,13 +18,18 @@ public struct GraphContext: Sendable {
 
     public func isConstant(_ name: String) -> Bool { graph.constants[name] != nil }
 
+    /// Whether the tensor's values depend on the perturbation.
+    public func isVariable(_ name: String) -> Bool { dependence.isDependent(name) }
+
     public func shape(_ name: String?) -> [Int]? { name.flatMap { graph.shapes[$0] } }
+
+    public func dtype(_ name: String?) -> DataType? { name.flatMap { graph.dtypes[$0] } }
 
     public func producer(_ name: String) -> Node? { graph.producerNode(of: name) }
 
-    /// Inputs that depend on the network input (non-empty, not constant), in order.
+    /// Inputs that depend on the perturbation (non-empty), in order.
     public func variableInputs(_ n: Node) -> [String] {
-        n.inputs.filter { !$0.isEmpty && !isConstant($0) }
+        n.inputs.filter { !$0.isEmpty && dependence.isDependent($0) }
     }
 
     /// Whether every output of `n` was folded into a constant.

@@ -1,0 +1,102 @@
+import Foundation
+import Linalg
+import ONNX
+
+/// Options of one analysis run.
+public struct AnalysisOptions: Sendable {
+    /// `.matrix`: σ_matrix only (fast); the operator column still gets the closed-form
+    /// σ_op ≤ √c·σ_matrix. `.operator`: also computes the convolutions' operator norms.
+    public var norm: NormMode
+    public var spectral: SpectralOptions
+    /// The analysed output tensor (`--output`); nil: the rule of ``AnalysedOutput``.
+    public var output: String?
+    /// Tensors to perturb (`--perturb`); nil: the rule of ``Dependence``.
+    public var perturb: [String]?
+    /// Worker threads for the per-layer norms.
+    public var threads: Int
+
+    public init(norm: NormMode = .matrix, spectral: SpectralOptions = .init(), output: String? = nil,
+                perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.norm = norm
+        self.spectral = spectral
+        self.output = output
+        self.perturb = perturb
+        self.threads = threads
+    }
+}
+
+/// Every way the analysis semantics can refuse a model or an option; one line each, naming
+/// the file and the tensor (the CLI exits 2).
+public enum SensitivityError: Error, LocalizedError, Sendable, Equatable {
+    case unknownOutput(path: String, name: String)
+    case noOutput(path: String)
+    /// The requested or every candidate output is not analysable (integer, independent, pass-through).
+    case outputNotAnalysable(path: String, name: String, reason: String)
+    /// A `--perturb` tensor that cannot be perturbed.
+    case badPerturb(path: String, name: String, reason: String)
+    /// Nothing in the model can be perturbed (no float input, no embedding, no float data).
+    case noPerturbation(path: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .unknownOutput(path, name): return "\(path): --output '\(name)' is not a tensor of the graph"
+        case let .noOutput(path): return "\(path): the graph declares no output"
+        case let .outputNotAnalysable(path, name, reason): return "\(path): output '\(name)' cannot be analysed: \(reason)"
+        case let .badPerturb(path, name, reason): return "\(path): --perturb '\(name)': \(reason)"
+        case let .noPerturbation(path): return "\(path): no floating-point input, embedding lookup or floating-point tensor made from the inputs to perturb; name one with --perturb"
+        }
+    }
+}
+
+/// A weight layer's row data: the weight and its norms.
+public struct WeightRow: Sendable {
+    public var weight: String
+    public var shape: [Int]
+    public var norms: WeightNorms
+}
+
+/// One typed result per reported node (stage 5 of ``SensitivityAnalysis``): every weight
+/// layer, and every other node whose L ≠ 1 or that is unbounded/unsupported.
+public struct NodeAnalysis: Sendable {
+    /// 1-based position in the table.
+    public var index: Int
+    public var node: String
+    public var op: String
+    public var weight: WeightRow?
+    /// L in both columns (weight layers: scale·σ_matrix and scale·σ_op upper).
+    public var lipschitz: ModePair
+    /// g(output of the node): Lipschitz bound from the perturbation to this node (Eq. 7).
+    public var gainFromInput: ModePair
+    /// h(input of the node): from this node's input to the analysed output, its Eq. 8 term.
+    public var gainToOutput: ModePair
+    /// log₂ L / log₂ (Eq. 7 bound) per column: the share of the bound's bits this node adds.
+    public var share: ModePair?
+    public var status: NodeStatus
+    public var reason: String?
+}
+
+public struct NetworkResult: Sendable {
+    public var output: AnalysedOutput
+    public var entries: [PerturbationEntry]
+    public var eq7: ModePair
+    public var eq8: ModePair
+    public var roundingPoints: Int
+
+    public var eq7Precision: (matrix: Precision, operator: Precision) {
+        (Precision(kappa: eq7.matrix), Precision(kappa: eq7.operator))
+    }
+    public var eq8Precision: (matrix: Precision, operator: Precision) {
+        (Precision(kappa: eq8.matrix), Precision(kappa: eq8.operator))
+    }
+}
+
+/// The result of ``SensitivityAnalysis/run(_:options:progress:)``.
+public struct AnalysisResult: Sendable {
+    public var norm: NormMode
+    public var nodes: [NodeAnalysis]
+    public var network: NetworkResult
+    /// Every finding of the analysis, emitted in one place (``Findings``).
+    public var findings: [Finding]
+    /// Notes on how the analysis was set up (the analysed output's alternatives).
+    public var notes: [String]
+}

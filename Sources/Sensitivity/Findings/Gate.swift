@@ -1,0 +1,48 @@
+/// Which network value `kappa check` gates on.
+public enum GateBound: String, Codable, Sendable, CaseIterable {
+    /// The gain bound L (Eq. 7).
+    case eq7
+    /// The rounding amplification E (Eq. 8).
+    case eq8
+    /// The largest κ measured by `validate` (DeepFool and random perturbations, DESIGN.md §1.6).
+    case measured
+}
+
+/// The gate policy of `kappa check` (DESIGN.md §2): a model passes when the bits of the gated
+/// κ are known and within the budget. An unbounded κ fails: nothing can be certified. A
+/// measurement that measured nothing fails too.
+public enum Gate {
+    public struct Outcome: Sendable, Equatable {
+        public var passed: Bool
+        public var precision: Precision
+        /// KAPPA004 when the gate failed.
+        public var finding: Finding?
+    }
+
+    /// Gate on a static bound: Eq. 7 or Eq. 8 in one column.
+    public static func evaluate(_ network: NetworkResult, bound: GateBound, column: NormMode, maxBits: Int) -> Outcome {
+        let pair = bound == .eq8 ? network.eq8 : network.eq7
+        let p = Precision(kappa: pair[column])
+        let label = "\(bound == .eq8 ? "Eq. 8 rounding amplification" : "Eq. 7 gain bound") (\(column == .matrix ? "σ_matrix" : "σ_op"))"
+        guard let bits = p.bits else {
+            return Outcome(passed: false, precision: p,
+                           finding: Finding(.precisionOverBudget, "\(label) is unbounded: the precision cannot be certified within \(maxBits) bits"))
+        }
+        guard bits > maxBits else { return Outcome(passed: true, precision: p, finding: nil) }
+        return Outcome(passed: false, precision: p,
+                       finding: Finding(.precisionOverBudget, "\(label) κ = \(NumberText.value(p.kappa)) needs \(bits) bits (\(NumberText.digits(p.digits)) digits lost), over the budget of \(maxBits)"))
+    }
+
+    /// Gate on a measurement: the bits of the largest κ measured (DeepFool's per-input κ_max or
+    /// a random perturbation's).
+    public static func evaluate(_ summary: MeasurementSummary, output: String, maxBits: Int) -> Outcome {
+        let candidates = [summary.deepfool.max, summary.random.max].compactMap { $0 }
+        guard let worst = candidates.max(by: { $0.kappa < $1.kappa }) else {
+            return Outcome(passed: false, precision: Precision(kappa: .nan),
+                           finding: Finding(.precisionOverBudget, "no κ could be measured on \(summary.inputs) input(s), so the \(maxBits)-bit budget is not verified"))
+        }
+        guard let bits = worst.bits, bits > maxBits else { return Outcome(passed: worst.bits != nil, precision: worst, finding: nil) }
+        return Outcome(passed: false, precision: worst,
+                       finding: Finding(.precisionOverBudget, "measured κ max \(NumberText.value(worst.kappa)) on \(output) needs \(bits) bits (⌈log2 κ⌉ + 1), over the budget of \(maxBits)"))
+    }
+}
