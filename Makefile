@@ -52,16 +52,15 @@ buildinfo:
 release: deps buildinfo
 	swift build -c release --product kappa $(RELEASE_FLAGS)
 
-## manual: kappa.1 from the CLI's own help (swift-argument-parser's generate-manual plugin),
-## dated by the last commit so the page is reproducible
+## manual: kappa.1 from the CLI's own help (`kappa --experimental-dump-help` rendered by
+## Sources/KappaManual), dated by the last commit so the page is reproducible
 manual: release
-	@rm -rf .build/plugins/GenerateManual/outputs
-	@date=$$(git log -1 --format=%cs 2>/dev/null || date +%F); \
-	swift package $(RELEASE_FLAGS) plugin generate-manual --date "$$date"
+	swift build -c release --product kappa-manual $(RELEASE_FLAGS)
 	@mkdir -p $(STAGE)
-	@page=$$(find .build/plugins/GenerateManual -name kappa.1 | head -n 1); \
-	[ -n "$$page" ] || { echo "generate-manual wrote no kappa.1 under .build/plugins" >&2; exit 1; }; \
-	cp "$$page" $(STAGE)/kappa.1
+	set -o pipefail; date=$$(git log -1 --format=%cs 2>/dev/null || date +%F); \
+	$(KAPPA) --experimental-dump-help | .build/release/kappa-manual --date "$$date" \
+	  --source "$$($(KAPPA) --version)" \
+	  --exit-status "0 clean, 1 a gate failed (kappa check), 2 usage, I/O or model error." > $(STAGE)/kappa.1
 
 ## install: the release binary, bash/zsh/fish completions and the man page under
 ## $(DESTDIR)$(PREFIX) (default /usr/local)

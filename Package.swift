@@ -42,6 +42,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Writes the man page from `kappa --experimental-dump-help` (make install).
+        .executableTarget(
+            name: "kappa-manual",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/KappaManual"),
+
         // Benchmark driver (bench/run.sh builds it in release mode).
         .executableTarget(name: "kappa-bench", dependencies: ["ONNX", "Linalg", "Sensitivity", "Reports", "KappaTestSupport"], path: "bench/KappaBench"),
 
