@@ -24,6 +24,8 @@ GIT_REVISION := $(shell if [ -e .git ] && git rev-parse --short HEAD >/dev/null 
 	else echo unknown; fi)
 BUILDINFO_OBJ := $(BUILDINFO_DIR)/rev-$(GIT_REVISION).o
 RELEASE_FLAGS := -Xlinker $(BUILDINFO_OBJ)
+# Any C compiler will do (Swift's toolchain brings clang where there is no cc).
+BUILDINFO_CC := $(firstword $(shell command -v $(CC) clang gcc 2>/dev/null) $(CC))
 STAGE := .build/kappa-install
 
 .PHONY: deps build buildinfo release manual install uninstall demo test proto proto-check bench clean
@@ -46,7 +48,7 @@ buildinfo:
 	@if [ ! -f $(BUILDINFO_OBJ) ]; then \
 	  rm -f $(BUILDINFO_DIR)/rev-*; \
 	  printf 'const char kappa_build_revision[] = "%s";\n' "$(GIT_REVISION)" > $(BUILDINFO_DIR)/rev-$(GIT_REVISION).c; \
-	  $(CC) -c -o $(BUILDINFO_OBJ) $(BUILDINFO_DIR)/rev-$(GIT_REVISION).c; \
+	  $(BUILDINFO_CC) -c -o $(BUILDINFO_OBJ) $(BUILDINFO_DIR)/rev-$(GIT_REVISION).c; \
 	fi
 
 release: deps buildinfo
