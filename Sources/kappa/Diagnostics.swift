@@ -1,7 +1,14 @@
+import CBuildInfo
 import Foundation
 import Reports
 
-let kappaCLIVersion = kappaVersion
+/// What `kappa --version` prints: "kappa 0.1.0 (git 95f16ea)". The revision is compiled in
+/// by `make release` / `make install` (Sources/CBuildInfo); "unknown" with plain `swift build`
+/// or outside a git checkout.
+let kappaCLIVersion = "kappa \(kappaVersion) (git \(kappaGitRevision))"
+
+/// The short git revision the binary was built from, "-dirty" when the tree had changes.
+let kappaGitRevision = String(cString: kappa_git_revision())
 
 /// Errors raised by the CLI itself (bad option values, unwritable output).
 struct KappaError: Error, LocalizedError {
