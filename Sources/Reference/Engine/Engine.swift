@@ -1,31 +1,44 @@
 import ONNX
 
 /// The float32 reference engine: evaluates the part of a `ModelGraph` that computes one
-/// output tensor from the data inputs, keeps every activation (the `Trace`), and
-/// back-propagates a batch of cotangents to the data input.
+/// output tensor from the graph inputs, keeps every activation (the `Trace`), and
+/// back-propagates a batch of cotangents to the perturbed tensor.
 ///
-/// Forward runs with the batch the inputs carry (usually 1); `vjp` then takes k cotangent
-/// rows for the output and returns k rows for the input, broadcasting the saved
-/// activations, so DeepFool's k class gradients cost one backward pass with batch k.
-/// Constants (initializers, Constant nodes, folded chains) are taken from `ModelGraph`;
-/// nodes whose outputs are all constant are not evaluated.
+/// - Forward runs every node the output needs whose outputs are not constants: the nodes that
+///   depend on the perturbed tensor and those computed at run time from the other inputs
+///   alone (shape arithmetic on a symbolic input, masks, a zero initial state made by
+///   ConstantOfShape). Integer and bool tensors flow as float32 values tagged with their type
+///   (exact below 2²⁴; `Value.dtype`).
+/// - The perturbed tensor (`input`) is a graph input or any internal float tensor (an
+///   embedding lookup's output): its value is fed, and its producer is not run.
+/// - `vjp` takes k cotangent rows for the output and returns k rows for `input`, broadcasting
+///   the saved activations, so DeepFool's k class gradients cost one backward pass with batch
+///   k. Gradients flow only through tensors that depend on `input`.
 public final class Engine {
     public let graph: ModelGraph
     /// The tensor the engine computes.
     public let output: String
-    /// The data input that `vjp` differentiates with respect to.
+    /// The perturbed tensor that `vjp` differentiates with respect to.
     public let input: String
     /// Node indices needed for `output`, in topological order.
     let plan: [Int]
-    /// Tensors that depend on the data inputs (the rest are constants).
+    /// Tensors that depend on `input` (the only ones gradients flow through).
     let variable: Set<String>
     let opset: Int
-    private var kernels: [Int: (shapes: [[Int]?], kernel: any Kernel)] = [:]
+    private var kernels: [Int: CachedKernel] = [:]
     /// Largest tensor the engine evaluates: 2³⁰ float32 elements (4.3 GB).
     public static let maxElements = 1 << 30
     private var constantValues: [String: Value] = [:]
 
-    /// The evaluated tensors of one forward pass, by name (data inputs included).
+    struct CachedKernel {
+        var shapes: [[Int]?]
+        /// The run-time values of the node's parameter inputs (computed, not perturbed) the
+        /// kernel was built from.
+        var parameters: [Value?]
+        var kernel: any Kernel
+    }
+
+    /// The evaluated tensors of one forward pass, by name (graph inputs included).
     public struct Trace {
         public internal(set) var values: [String: Value]
         public let output: String
@@ -33,8 +46,9 @@ public final class Engine {
         public var result: Value { values[output] ?? Value(zeros: [0]) }
     }
 
-    /// Prepares `output` (default: the graph's first output) for evaluation and checks that
-    /// every node on the way has a reference implementation.
+    /// Prepares `output` (default: the graph's first output) as a function of `input` (default:
+    /// the first graph input) and checks that every node on the way has a reference
+    /// implementation.
     public init(graph: ModelGraph, output: String? = nil, input: String? = nil) throws(ReferenceError) {
         self.graph = graph
         guard let first = input ?? graph.inputs.first?.name else { throw .badFeed(reason: "the model has no data input") }
@@ -45,26 +59,31 @@ public final class Engine {
         self.output = out
         opset = graph.model.opsets[""] ?? graph.model.opsets["ai.onnx"] ?? 21
         let nodes = graph.graph.nodes
-        // Tensors computed from the data inputs.
-        var variable = Set(graph.inputs.map(\.name))
+        guard graph.producer[first] != nil || graph.inputs.contains(where: { $0.name == first }) else {
+            throw .badFeed(reason: "no graph input or node output is named '\(first)'")
+        }
+        // Tensors that depend on the perturbed one (Shape and Size read only its shape).
+        var variable: Set<String> = [first]
         for idx in graph.order {
             let n = nodes[idx]
+            if n.opType == "Shape" || n.opType == "Size" { continue }
             if n.inputs.contains(where: { variable.contains($0) }) {
                 for o in n.outputs where !o.isEmpty && graph.constants[o] == nil { variable.insert(o) }
             }
         }
         guard variable.contains(out) else {
             let known = graph.producer[out] != nil || graph.constants[out] != nil
-            throw .badOutput(name: out, reason: known ? "it does not depend on the model's data input"
+            throw .badOutput(name: out, reason: known ? "it does not depend on '\(first)'"
                                                       : "no node or input of the model produces it")
         }
         self.variable = variable
-        // Nodes the output needs (walk producers back from the output).
+        // Nodes the output needs: producers of every non-constant tensor on the way back,
+        // stopping at the perturbed tensor (it is fed).
         var needed = Set<Int>()
         var stack = [out]
         var seen = Set<String>()
         while let t = stack.popLast() {
-            guard seen.insert(t).inserted, variable.contains(t), let p = graph.producer[t] else { continue }
+            guard seen.insert(t).inserted, t != first, graph.constants[t] == nil, let p = graph.producer[t] else { continue }
             needed.insert(p)
             stack.append(contentsOf: nodes[p].inputs.filter { !$0.isEmpty })
         }
@@ -77,29 +96,42 @@ public final class Engine {
         }
         for idx in plan {
             let n = nodes[idx]
-            guard n.domain.isEmpty || n.domain == "ai.onnx", Kernels.factories[n.opType] != nil else {
-                throw .unsupportedOp(node: n.name, op: n.domain.isEmpty ? n.opType : "\(n.domain):\(n.opType)")
+            guard Kernels.factory(for: n) != nil else {
+                throw .unsupportedOp(node: n.name, op: n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain):\(n.opType)")
             }
         }
     }
 
-    /// The static shape of the data input, when shape inference knows it.
+    /// The graph inputs the forward pass needs values for (the perturbed tensor first when it
+    /// is a graph input).
+    public var requiredInputs: [ValueInfo] {
+        var used = Set<String>()
+        let nodes = graph.graph.nodes
+        for idx in plan { for i in nodes[idx].inputs where !i.isEmpty { used.insert(i) } }
+        used.insert(output)
+        return graph.inputs.filter { used.contains($0.name) || $0.name == input }
+            .sorted { ($0.name == input ? 0 : 1) < ($1.name == input ? 0 : 1) }
+    }
+
+    /// The static shape of the perturbed tensor, when shape inference knows it.
     public var inputShape: [Int]? { graph.shapes[input] }
 
-    /// Runs the forward pass on one value for the data input.
+    /// Runs the forward pass with `x` for the perturbed tensor (a model whose only needed
+    /// input it is).
     public func forward(_ x: Value) throws(ReferenceError) -> Trace {
         try forward([input: x])
     }
 
-    /// Runs the forward pass on values for the data inputs, by name.
+    /// Runs the forward pass on values for the graph inputs (and the perturbed tensor), by name.
     public func forward(_ feeds: [String: Value]) throws(ReferenceError) -> Trace {
         var values: [String: Value] = [:]
-        for vi in graph.inputs {
+        for vi in requiredInputs {
             guard let v = feeds[vi.name] else { throw .badFeed(reason: "no value given for input '\(vi.name)'") }
-            guard v.shape.reduce(1, *) == v.data.count else {
-                throw .badFeed(reason: "input '\(vi.name)': \(v.data.count) values for shape \(v.shape)")
-            }
             values[vi.name] = v
+        }
+        if let v = feeds[input] { values[input] = v } else { throw .badFeed(reason: "no value given for '\(input)'") }
+        for (name, v) in values where v.shape.reduce(1, *) != v.data.count {
+            throw .badFeed(reason: "'\(name)': \(v.data.count) values for shape \(v.shape)")
         }
         let nodes = graph.graph.nodes
         for idx in plan {
@@ -119,10 +151,8 @@ public final class Engine {
     }
 
     /// The vector-Jacobian product: given `rows` cotangents of the output, back to back
-    /// (`rows × output.count` floats), returns `rows` cotangents of the data input `wrt`
-    /// (default: the first data input).
-    public func vjp(_ trace: Trace, cotangents: [Float], rows: Int, wrt: String? = nil) throws(ReferenceError) -> [Float] {
-        let target = wrt ?? input
+    /// (`rows × output.count` floats), returns `rows` cotangents of the perturbed tensor.
+    public func vjp(_ trace: Trace, cotangents: [Float], rows: Int) throws(ReferenceError) -> [Float] {
         let outCount = trace.result.count
         guard rows >= 1, cotangents.count == rows * outCount else {
             throw .badFeed(reason: "\(cotangents.count) cotangent values for \(rows) rows of \(outCount)")
@@ -132,6 +162,8 @@ public final class Engine {
         for idx in plan.reversed() {
             let n = nodes[idx]
             guard n.outputs.contains(where: { grads[$0] != nil }) else { continue }
+            let wants = n.inputs.map { !$0.isEmpty && variable.contains($0) }
+            guard wants.contains(true) else { continue }
             var outs: [Value] = []
             var gouts: [[Float]] = []
             for o in n.outputs {
@@ -145,7 +177,6 @@ public final class Engine {
                     operands.append(try constantValue(name, node: n))
                 }
             }
-            let wants = n.inputs.map { !$0.isEmpty && variable.contains($0) }
             let kernel = try kernel(for: idx, operands: operands)
             let gins = try kernel.backward(BackwardArgs(inputs: operands, outputs: outs, grads: gouts, rows: rows, wants: wants))
             for (i, name) in n.inputs.enumerated() where i < gins.count && wants[i] {
@@ -153,8 +184,8 @@ public final class Engine {
                 if grads[name] == nil { grads[name] = g } else { accumulate(&grads[name, default: []], g) }
             }
         }
-        let inCount = trace.values[target]?.count ?? 0
-        return grads[target] ?? .zeros(rows * inCount)
+        let inCount = trace.values[input]?.count ?? 0
+        return grads[input] ?? .zeros(rows * inCount)
     }
 
     private func constantValue(_ name: String, node: Node) throws(ReferenceError) -> Value {
@@ -162,19 +193,27 @@ public final class Engine {
         guard let t = graph.constants[name] else {
             throw .badNode(node: node.name, op: node.opType, reason: "input '\(name)' has no value (not computed, not a constant)")
         }
-        let v = Value(shape: t.dims, data: t.dataType.isNumeric ? t.floats() : [])
+        let v = Value(shape: t.dims, data: t.dataType.isNumeric ? t.floats() : [], dtype: t.dataType)
         constantValues[name] = v
         return v
     }
 
     private func kernel(for idx: Int, operands: [Value?]) throws(ReferenceError) -> any Kernel {
-        let shapes = operands.map { $0?.shape }
-        if let cached = kernels[idx], cached.shapes == shapes { return cached.kernel }
         let n = graph.graph.nodes[idx]
-        guard let factory = Kernels.factories[n.opType] else { throw .unsupportedOp(node: n.name, op: n.opType) }
+        let shapes = operands.map { $0?.shape }
+        // Parameter inputs: computed at run time but not perturbed (their values shape the kernel).
+        let parameters: [Value?] = n.inputs.enumerated().map { i, name in
+            !name.isEmpty && graph.constants[name] == nil && !variable.contains(name) && i < operands.count ? operands[i] : nil
+        }
+        if let cached = kernels[idx], cached.shapes == shapes, cached.parameters == parameters { return cached.kernel }
+        guard let factory = Kernels.factory(for: n) else {
+            throw .unsupportedOp(node: n.name, op: n.domain.isEmpty ? n.opType : "\(n.domain):\(n.opType)")
+        }
         let consts = n.inputs.map { $0.isEmpty ? nil : graph.constants[$0] }
-        let k = try factory(KernelContext(node: n, shapes: shapes, constants: consts, opset: opset))
-        kernels[idx] = (shapes, k)
+        let context = KernelContext(node: n, shapes: shapes, constants: consts, opset: opset,
+                                    dtypes: operands.map { $0?.dtype }, parameters: parameters)
+        let k = try factory(context)
+        kernels[idx] = CachedKernel(shapes: shapes, parameters: parameters, kernel: k)
         return k
     }
 }

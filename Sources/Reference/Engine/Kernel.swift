@@ -31,6 +31,11 @@ struct KernelContext {
     let shapes: [[Int]?]
     let constants: [Tensor?]
     let opset: Int
+    /// Element types of the inputs (nil for an omitted optional input).
+    var dtypes: [DataType?] = []
+    /// Run-time values of the inputs that are computed but do not depend on the perturbed
+    /// tensor (shape arithmetic, masks): they play the role of constants for the kernel.
+    var parameters: [Value?] = []
 
     var name: String { node.name }
     var op: String { node.opType }
@@ -46,14 +51,22 @@ struct KernelContext {
     /// Whether optional input `i` is given.
     func has(_ i: Int) -> Bool { i < shapes.count && shapes[i] != nil }
 
-    /// Input `i` as a constant, or nil when omitted; throws when it is computed.
+    /// Input `i` as a constant (or as the run-time value of a parameter input), or nil when
+    /// omitted; throws when it depends on the perturbed tensor.
     func constant(_ i: Int) throws(ReferenceError) -> Tensor? {
         guard has(i) else { return nil }
-        guard i < constants.count, let t = constants[i] else {
-            throw .notConstant(node: node.name, op: node.opType, input: node.inputs[i])
+        if i < constants.count, let t = constants[i] { return t }
+        if i < parameters.count, let v = parameters[i] {
+            let name = node.inputs[i]
+            return v.dtype.isFloatingPoint || v.dtype == .bool
+                ? Tensor(name: name, dims: v.shape, floats: v.data)
+                : Tensor(name: name, dims: v.shape, int64s: v.data.map(saturatingInt64))
         }
-        return t
+        throw .notConstant(node: node.name, op: node.opType, input: node.inputs[i])
     }
+
+    /// The element type of input `i` (FLOAT when unknown).
+    func dtype(_ i: Int) -> DataType { i < dtypes.count ? (dtypes[i] ?? .float) : .float }
 
     /// Integer values of a constant input (axes, pads, shape), or nil when omitted.
     func constantInts(_ i: Int) throws(ReferenceError) -> [Int]? {
@@ -76,4 +89,13 @@ struct KernelContext {
 @inline(__always)
 func accumulate(_ dst: inout [Float], _ src: [Float]) {
     for i in dst.indices { dst[i] += src[i] }
+}
+
+/// Float → Int64 rounding toward zero, saturating outside the range (INT64_MAX as a Slice end
+/// arrives as 9.2e18), NaN → 0.
+func saturatingInt64(_ x: Float) -> Int64 {
+    guard !x.isNaN else { return 0 }
+    if x >= 0x1p63 { return .max }
+    if x <= -0x1p63 { return .min }
+    return Int64(x.rounded(.towardZero))
 }

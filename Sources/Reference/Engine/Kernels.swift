@@ -1,6 +1,21 @@
+import ONNX
+
 /// The op registry: ONNX op type → kernel factory. One op per file under `Ops/`.
 enum Kernels {
     typealias Factory = @Sendable (KernelContext) throws(ReferenceError) -> any Kernel
+
+    /// The factory for `n`: standard-domain ops from `factories`, `com.microsoft` ones from
+    /// `microsoft`; nil when the engine has no implementation.
+    static func factory(for n: Node) -> Factory? {
+        switch n.domain {
+        case "", "ai.onnx": return factories[n.opType]
+        case "com.microsoft": return microsoft[n.opType]
+        default: return nil
+        }
+    }
+
+    /// Ops of onnxruntime's `com.microsoft` domain (the quantizer's output).
+    static let microsoft: [String: Factory] = [:]
 
     static let factories: [String: Factory] = [
         // weight layers
