@@ -1,0 +1,1 @@
+BYJ`±t@HKw@Yxt@‘ži@üJ<@X@8xk@ê©[@ùæi@Üÿo@iVß?¿9V@w	@–Râ?Ol@‚ŒC@BSK@Œš@nÊd@&ze@rb@’b@½¤@%o@

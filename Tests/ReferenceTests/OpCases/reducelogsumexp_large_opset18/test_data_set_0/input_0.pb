@@ -1,0 +1,1 @@
+BXJ`¢!nB5¾hB£âiBçlB›iB`‹hBQqB?ekBàqBêèrBûÈoBÿ6pB,°fBÏ¹hB3ÖqBËexBÅµpBÓãhBW÷kB¿iBbàmBâ:tB7rBó‚tB

@@ -1,0 +1,1 @@
+BYJ9nqB{ØrBüðvB>6yBä“rB”vxB

@@ -1,0 +1,1 @@
+BupdatesJúrP¿ôÀuu¢¿
