@@ -15,9 +15,17 @@ public struct ConstantFolder: Sendable {
     let path: String
     public private(set) var constants: [String: Tensor] = [:]
 
-    init(path: String, graph: Graph) {
+    init(path: String) {
         self.path = path
-        for t in graph.initializers { constants[t.name] = t }
+    }
+
+    /// The initializers registered with ``add(_:)``, in order.
+    private(set) var initializers: [Tensor] = []
+
+    /// Registers an initializer (or a subgraph's, under its flat name).
+    mutating func add(_ t: Tensor) {
+        constants[t.name] = t
+        initializers.append(t)
     }
 
     mutating func visit(_ n: Node, shapes: [String: [Int]]) throws(ONNXError) {
@@ -74,16 +82,16 @@ public struct ConstantFolder: Sendable {
         default:
             break
         }
-        guard allInputsConstant(n), let x = const(n, 0) else {
-            if n.opType == "Shape", let i = n.input(0), let s = shapes[i] {
-                let r = s.count
-                let start = Shapes.clampIndex(n.int("start") ?? 0, r)
-                let end = Shapes.clampIndex(n.int("end") ?? r, r)
-                let dims = start < end ? Array(s[start..<end]) : []
-                return Tensor(name: out, dims: [dims.count], int64s: dims.map { Int64($0) })
-            }
-            return nil
+        // Shape and Size read only a shape: of a constant, or the inferred one.
+        if n.opType == "Shape" || n.opType == "Size", let i = n.input(0), let s = constants[i]?.dims ?? shapes[i] {
+            if n.opType == "Size" { return Tensor(name: out, dims: [], int64s: [Int64(Shapes.checkedProduct(s) ?? 0)]) }
+            let r = s.count
+            let start = Shapes.clampIndex(n.int("start") ?? 0, r)
+            let end = Shapes.clampIndex(n.int("end") ?? r, r)
+            let dims = start < end ? Array(s[start..<end]) : []
+            return Tensor(name: out, dims: [dims.count], int64s: dims.map { Int64($0) })
         }
+        guard allInputsConstant(n), let x = const(n, 0) else { return nil }
         switch n.opType {
         case "Reshape":
             guard let s = const(n, 1) else { return nil }
@@ -117,6 +125,7 @@ public struct ConstantFolder: Sendable {
             if target == x.dataType { return x.renamed(out) }
             try checkSize(n, x.count)
             if target.isFloatingPoint { return Tensor(name: out, dims: x.dims, floats: x.floats()) }
+            if target == .bool { return Tensor(name: out, dims: x.dims, bools: (0..<x.count).map { x.double(at: $0) != 0 }) }
             return Tensor(name: out, dims: x.dims, int64s: x.int64s())
         case "Transpose":
             let r = x.dims.count
@@ -132,7 +141,10 @@ public struct ConstantFolder: Sendable {
             if let block = n.int("block_size"), block > 0 { return nil }
             return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1,
                                             name: out, node: n.name, path: path)
-        case "Gather", "Concat", "Slice", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "Abs":
+        case "Gather", "Concat", "Slice", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "Abs",
+             "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Pow", "Max", "Min", "Mod",
+             "Not", "Floor", "Ceil", "Round", "Exp", "Log", "Sign", "IsNaN", "IsInf", "Where", "Range", "Size", "Expand",
+             "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax":
             // Bound the loops by the inputs' volumes (0 extents counted as 1): an empty
             // tensor with huge extents must not drive an outer loop or a range array.
             var total = 0

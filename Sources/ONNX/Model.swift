@@ -46,6 +46,17 @@ public enum Attribute: Sendable {
     case unsupported(String)
 }
 
+/// A condition a node of an inlined If branch runs under (see `Flattener`): the node runs
+/// when the boolean tensor `condition` equals `branch` (true: the then_branch).
+public struct BranchGuard: Sendable, Equatable, Hashable {
+    public var condition: String
+    public var branch: Bool
+    public init(condition: String, branch: Bool) {
+        self.condition = condition
+        self.branch = branch
+    }
+}
+
 /// A graph node (NodeProto).
 public struct Node: Sendable {
     /// The node name; exporters sometimes leave it empty, in which case Kappa names it
@@ -57,6 +68,8 @@ public struct Node: Sendable {
     public var inputs: [String]
     public var outputs: [String]
     public var attributes: [String: Attribute]
+    /// In the flat graph of `ModelGraph`: the If branches this node lies in (empty elsewhere).
+    public var guards: [BranchGuard] = []
 
     public init(name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
                 attributes: [String: Attribute] = [:]) {
@@ -80,6 +93,11 @@ public struct Node: Sendable {
     public func floats(_ key: String) -> [Float]? { if case let .floats(v)? = attributes[key] { return v } else { return nil } }
     public func string(_ key: String) -> String? { if case let .string(v)? = attributes[key] { return v } else { return nil } }
     public func tensor(_ key: String) -> Tensor? { if case let .tensor(v)? = attributes[key] { return v } else { return nil } }
+
+    /// Names the node's subgraphs (If branches, Loop/Scan bodies) read from the enclosing scope.
+    /// Empty for every node of `ModelGraph`'s flat graph except a control-flow node that could
+    /// not be inlined.
+    public var subgraphReferences: [String] { Flattener.outerReferences(self) }
 
     /// The i-th input name if present and not the empty placeholder.
     public func input(_ i: Int) -> String? {

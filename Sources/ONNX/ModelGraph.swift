@@ -1,9 +1,12 @@
 /// A model made ready for analysis: the main graph validated (unique names, every input
-/// defined, no cycle), its nodes in topological order, producer/consumer maps, every
-/// constant tensor folded, and static shapes inferred from the inputs' shapes.
+/// defined, no cycle) and flattened with its `If`/`Loop`/`Scan` subgraphs inlined
+/// (``Flattener``), its nodes in topological order, producer/consumer maps, every constant
+/// tensor folded, and static shapes inferred from the inputs' shapes.
 public struct ModelGraph: Sendable {
     public let model: Model
-    public var graph: Graph { model.graph }
+    /// The flat graph: the main graph's inputs and outputs, every node (subgraphs inlined under
+    /// prefixed names), every initializer (subgraphs' under their flat names).
+    public let graph: Graph
     public var path: String { model.path }
     /// Node indices (into `graph.nodes`) in an order where producers come first.
     public let order: [Int]
@@ -29,72 +32,6 @@ public struct ModelGraph: Sendable {
         let path = model.path
         let g = model.graph
         var notes: [String] = []
-
-        // Names: initializers unique; node outputs unique and distinct from initializers/inputs.
-        var defined = Set<String>()
-        var initNames = Set<String>()
-        for t in g.initializers {
-            guard initNames.insert(t.name).inserted else { throw .duplicateName(path: path, name: t.name, kind: "initializer") }
-        }
-        defined.formUnion(initNames)
-        var inputNames = Set<String>()
-        for i in g.inputs {
-            guard inputNames.insert(i.name).inserted else { throw .duplicateName(path: path, name: i.name, kind: "graph input") }
-        }
-        defined.formUnion(inputNames)
-        var producer: [String: Int] = [:]
-        var nodeNames = Set<String>()
-        for (idx, n) in g.nodes.enumerated() {
-            if !nodeNames.insert(n.name).inserted {
-                notes.append("node name '\(n.name)' is used by more than one node")
-            }
-            for o in n.outputs where !o.isEmpty {
-                if producer[o] != nil || defined.contains(o) {
-                    throw .duplicateName(path: path, name: o, kind: "tensor (node '\(n.name)' output)")
-                }
-                producer[o] = idx
-            }
-        }
-        // Inputs defined; consumers; Kahn's topological sort.
-        var consumers: [String: [Int]] = [:]
-        var indegree = Array(repeating: 0, count: g.nodes.count)
-        var dependents = Array(repeating: [Int](), count: g.nodes.count)
-        for (idx, n) in g.nodes.enumerated() {
-            var seen = Set<Int>()
-            for i in n.inputs where !i.isEmpty {
-                consumers[i, default: []].append(idx)
-                if let p = producer[i] {
-                    if seen.insert(p).inserted {
-                        indegree[idx] += 1
-                        dependents[p].append(idx)
-                    }
-                } else if !defined.contains(i) {
-                    throw .undefinedInput(path: path, node: n.name, input: i)
-                }
-            }
-        }
-        var ready = (0..<g.nodes.count).filter { indegree[$0] == 0 }.reversed() as [Int]
-        var order: [Int] = []
-        order.reserveCapacity(g.nodes.count)
-        // A stack keeps file order for already-sorted graphs (pop smallest index first).
-        while let n = ready.popLast() {
-            order.append(n)
-            for d in dependents[n].reversed() {
-                indegree[d] -= 1
-                if indegree[d] == 0 { ready.append(d) }
-            }
-        }
-        guard order.count == g.nodes.count else {
-            let stuck = (0..<g.nodes.count).filter { indegree[$0] > 0 }.map { g.nodes[$0].name }
-            throw .cycle(path: path, nodes: stuck)
-        }
-        var outputNames = Set<String>()
-        for o in g.outputs {
-            guard outputNames.insert(o.name).inserted else { throw .duplicateName(path: path, name: o.name, kind: "graph output") }
-            if producer[o.name] == nil && !defined.contains(o.name) {
-                throw .undefinedInput(path: path, node: "graph output", input: o.name)
-            }
-        }
 
         // Input shapes: declared, overridden by --input-shape, symbolic batch → 1.
         var shapes: [String: [Int]] = [:]
@@ -144,35 +81,49 @@ public struct ModelGraph: Sendable {
             resolvedInputs.append(vi)
         }
 
-        var folder = ConstantFolder(path: path, graph: g)
         var declaredTypes: [String: DataType] = [:]
         for v in g.valueInfo + g.outputs { if let t = v.elementType { declaredTypes[v.name] = t } }
         var inference = ShapeInference(path: path, shapes: shapes, dtypes: dtypes, declared: declaredTypes)
-        for t in g.initializers {
-            inference.shapes[t.name] = t.dims
-            inference.dtypes[t.name] = t.dataType
+        for v in g.inputs + g.valueInfo + g.outputs { if let s = v.shape { inference.declaredRank[v.name] = s.count } }
+        // Symbolic dimensions the inputs fixed (a batch set to 1, --input-shape) bind the same
+        // symbols in the shapes the file declares.
+        var symbols: [String: Int] = [:]
+        for vi in dataInputs {
+            guard let declared = vi.shape, let fixed = shapes[vi.name], declared.count == fixed.count else { continue }
+            for (d, f) in zip(declared, fixed) { if case let .param(p) = d { symbols[p] = f } }
         }
-        // Declared ranks (symbolic dimensions still give a rank) for attribute validation.
-        var declaredRank: [String: Int] = [:]
-        for v in g.inputs + g.valueInfo + g.outputs { if let s = v.shape { declaredRank[v.name] = s.count } }
-        for idx in order {
-            let n = g.nodes[idx]
-            let x = n.input(0)
-            let rank = x.flatMap { inference.shapes[$0]?.count ?? folder.constants[$0]?.dims.count ?? declaredRank[$0] }
-            let weightRank = n.input(1).flatMap { folder.constants[$0]?.dims.count }
-            try NodeValidator.validate(n, rank: rank, weightRank: weightRank, path: path)
-            try NodeValidator.validateOperands(n, constants: folder.constants, path: path)
-            try folder.visit(n, shapes: inference.shapes)
-            try inference.visit(n, constants: folder.constants)
+        for v in g.valueInfo + g.outputs {
+            guard let s = v.shape else { continue }
+            let dims = s.map { d -> Int? in
+                switch d {
+                case let .value(x): return x
+                case let .param(p): return symbols[p]
+                case .unknown: return nil
+                }
+            }
+            if dims.allSatisfy({ $0 != nil }) { inference.declaredShapes[v.name] = dims.compactMap { $0 } }
         }
-        self.order = order
-        self.producer = producer
+        var flattener = Flattener(path: path, folder: ConstantFolder(path: path), inference: inference)
+        _ = try flattener.flatten(g, prefix: "", parent: nil, bindings: [:], guards: [])
+        var outputNames = Set<String>()
+        for o in g.outputs {
+            guard outputNames.insert(o.name).inserted else { throw .duplicateName(path: path, name: o.name, kind: "graph output") }
+        }
+        let nodes = flattener.nodes
+        var consumers: [String: [Int]] = [:]
+        for (idx, n) in nodes.enumerated() {
+            for i in n.inputs where !i.isEmpty { consumers[i, default: []].append(idx) }
+        }
+        let initializers = flattener.folder.initializers
+        graph = Graph(name: g.name, nodes: nodes, initializers: initializers, inputs: g.inputs, outputs: g.outputs, valueInfo: g.valueInfo)
+        self.order = Array(nodes.indices)
+        self.producer = flattener.producer
         self.consumers = consumers
-        self.constants = folder.constants
-        self.shapes = inference.shapes
-        self.dtypes = inference.dtypes
+        self.constants = flattener.folder.constants
+        self.shapes = flattener.inference.shapes
+        self.dtypes = flattener.inference.dtypes
         self.inputs = resolvedInputs
-        self.notes = notes + inference.notes
+        self.notes = notes + flattener.notes + flattener.inference.notes
     }
 
     /// The node that produces `tensor`, if any.

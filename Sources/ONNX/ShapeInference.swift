@@ -9,6 +9,8 @@ struct ShapeInference: Sendable {
     var notes: [String] = []
     /// Element types declared in the graph's value_info and outputs (used where no rule applies).
     var declared: [String: DataType] = [:]
+    /// Ranks declared by the graph (symbolic dimensions still give a rank), for validation.
+    var declaredRank: [String: Int] = [:]
 
     init(path: String, shapes: [String: [Int]], dtypes: [String: DataType], declared: [String: DataType] = [:]) {
         self.path = path
@@ -29,7 +31,18 @@ struct ShapeInference: Sendable {
         "Where", "LessOrEqual", "GreaterOrEqual", "Mod", "BitShift",
     ]
 
+    /// Shapes the file declares (value_info, outputs) with their symbolic dimensions bound to the
+    /// values the inputs fixed: used for an output inference cannot shape.
+    var declaredShapes: [String: [Int]] = [:]
+
     mutating func visit(_ n: Node, constants: [String: Tensor]) throws(ONNXError) {
+        try infer(n, constants: constants)
+        for o in n.outputs where !o.isEmpty && shapes[o] == nil {
+            if let d = declaredShapes[o], Shapes.isPlausible(d) { shapes[o] = d }
+        }
+    }
+
+    mutating func infer(_ n: Node, constants: [String: Tensor]) throws(ONNXError) {
         // Folded constants know their shapes.
         var allKnown = true
         for o in n.outputs where !o.isEmpty {
@@ -258,8 +271,66 @@ struct ShapeInference: Sendable {
                      : x.enumerated().filter { !red.contains($0.offset) }.map(\.element))
         case "Shape":
             try set([x.count])
-        case "Expand", "Tile":
-            return
+        case "Expand":
+            guard let t = n.input(1).flatMap({ constants[$0] }) else { return }
+            guard let out = Shapes.broadcast(x, t.int64s().map { Int(clamping: $0) }) else {
+                throw fail("cannot expand \(x) to \(t.int64s())")
+            }
+            try set(out)
+        case "Tile":
+            guard let r = n.input(1).flatMap({ constants[$0] })?.int64s(), r.count == x.count else { return }
+            var out: [Int] = []
+            for (d, k) in zip(x, r) {
+                guard k >= 0, let v = Shapes.checkedProduct([d, Int(clamping: k)]) else { throw fail("repeats \(r) do not fit \(x)") }
+                out.append(v)
+            }
+            try set(out)
+        case "PRelu":
+            guard ins.count >= 2, let slope = ins[1] else { return }
+            guard let out = Shapes.broadcast(x, slope) else { throw fail("cannot broadcast \(x) with slope \(slope)") }
+            try set(out)
+        case "CumSum", "Softsign", "Celu", "Mish", "Trilu", "GroupNormalization", "Hardmax", "Shrink", "ThresholdedRelu":
+            try set(x)
+        case "TopK":
+            guard let k = n.input(1).flatMap({ constants[$0] })?.int64s().first,
+                  let a = Shapes.axis(n.int("axis") ?? -1, rank: x.count) else { return }
+            var out = x
+            out[a] = Int(clamping: k)
+            try set(out, 0)
+            try set(out, 1)
+        case "DynamicQuantizeLinear":
+            try set(x, 0)
+            try set([], 1)
+            try set([], 2)
+        case "GatherElements":
+            guard ins.count >= 2, let idx = ins[1] else { return }
+            try set(idx)
+        case "MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat":
+            let bIndex = op == "QLinearMatMul" ? 3 : 1
+            guard ins.count > bIndex, let b = ins[bIndex] else { return }
+            let a2 = x.count == 1 ? [1] + x : x
+            let b2 = b.count == 1 ? b + [1] : b
+            guard a2.count >= 2, b2.count >= 2, a2[a2.count - 1] == b2[b2.count - 2],
+                  let batch = Shapes.broadcast(Array(a2.dropLast(2)), Array(b2.dropLast(2))) else {
+                throw fail("\(op) inner dimensions differ: \(x) × \(b)")
+            }
+            var out = batch + [a2[a2.count - 2], b2[b2.count - 1]]
+            if x.count == 1 { out.remove(at: out.count - 2) }
+            if b.count == 1 { out.removeLast() }
+            try set(out)
+        case "ConvInteger", "QLinearConv":
+            let wIndex = op == "QLinearConv" ? 3 : 1
+            guard ins.count > wIndex, let w = ins[wIndex], x.count >= 3, w.count == x.count else { return }
+            let geo = try WindowGeometry.resolve(node: n, input: Array(x[2...]), kernel: Array(w[2...]), path: path)
+            try set([x[0], w[0]] + geo.output)
+        case "LSTM", "GRU", "RNN":
+            // X: [T, N, I] (layout 0) or [N, T, I]; outputs Y [T, D, N, H], Y_h (and Y_c) [D, N, H].
+            guard x.count == 3, let h = n.int("hidden_size") else { return }
+            let d = n.string("direction") == "bidirectional" ? 2 : 1
+            let batchFirst = n.int("layout") == 1
+            let (t, b) = batchFirst ? (x[1], x[0]) : (x[0], x[1])
+            try set(batchFirst ? [b, t, d, h] : [t, d, b, h], 0)
+            for i in 1..<max(n.outputs.count, 1) { try set(batchFirst ? [b, d, h] : [d, b, h], i) }
         default:
             return
         }

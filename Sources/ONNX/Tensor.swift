@@ -86,6 +86,14 @@ public final class Tensor: @unchecked Sendable {
                   owner: buf)
     }
 
+    /// A BOOL tensor that owns a copy of `values`.
+    public convenience init(name: String, dims: [Int], bools values: [Bool], storage: TensorStorage = .folded) {
+        let buf = OwnedBuffer(byteCount: values.count)
+        for (i, v) in values.enumerated() { buf.raw[i] = v ? 1 : 0 }
+        self.init(name: name, dataType: .bool, dims: dims, storage: storage,
+                  bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf.raw)[0..<values.count]), owner: buf)
+    }
+
     /// The same data under another name, storage or shape (element count unchanged).
     public func renamed(_ newName: String, dims newDims: [Int]? = nil, storage newStorage: TensorStorage? = nil) -> Tensor {
         Tensor(name: newName, dataType: dataType, dims: newDims ?? dims, storage: newStorage ?? storage,

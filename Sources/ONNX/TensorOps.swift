@@ -1,9 +1,15 @@
+import Foundation
+
 /// Small computations on constant tensors used by folding. Results are FLOAT when any
 /// operand is floating point, INT64 otherwise.
 enum TensorOps {
     static func make(_ name: String, _ dims: [Int], _ values: [Double], floating: Bool) -> Tensor {
         floating ? Tensor(name: name, dims: dims, floats: values.map { Float($0) })
                  : Tensor(name: name, dims: dims, int64s: values.map(int64))
+    }
+
+    static func makeBool(_ name: String, _ dims: [Int], _ values: [Double]) -> Tensor {
+        Tensor(name: name, dims: dims, bools: values.map { $0 != 0 })
     }
 
     /// Double → Int64 without trapping: saturates outside the Int64 range, NaN → 0.
@@ -84,7 +90,75 @@ enum TensorOps {
             default: { abs($0) }
             }
             return make(name, x.dims, x.doubles().map(f), floating: floating)
-        case "Add", "Sub", "Mul", "Div":
+        case "Not", "Floor", "Ceil", "Round", "Exp", "Log", "Sign", "IsNaN", "IsInf":
+            let f: (Double) -> Double = switch n.opType {
+            case "Not": { $0 == 0 ? 1 : 0 }
+            case "Floor": { $0.rounded(.down) }
+            case "Ceil": { $0.rounded(.up) }
+            case "Round": { $0.rounded(.toNearestOrEven) }
+            case "Exp": { Foundation.exp($0) }
+            case "Log": { Foundation.log($0) }
+            case "IsNaN": { $0.isNaN ? 1 : 0 }
+            case "IsInf": { $0.isInfinite ? 1 : 0 }
+            default: { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+            }
+            let boolOut = ["Not", "IsNaN", "IsInf"].contains(n.opType)
+            return boolOut ? makeBool(name, x.dims, x.doubles().map(f)) : make(name, x.dims, x.doubles().map(f), floating: floating)
+        case "Where":
+            guard inputs.count >= 3, let a = inputs[1], let b = inputs[2] else { return nil }
+            guard let d1 = Shapes.broadcast(x.dims, a.dims), let dims = Shapes.broadcast(d1, b.dims),
+                  let count = Shapes.checkedProduct(dims), count <= ConstantFolder.maxComputed else { return nil }
+            let sc = Shapes.broadcastStrides(x.dims, to: dims), sa = Shapes.broadcastStrides(a.dims, to: dims)
+            let sb = Shapes.broadcastStrides(b.dims, to: dims), st = Shapes.strides(dims)
+            let cv = x.doubles(), av = a.doubles(), bv = b.doubles()
+            var out = [Double](repeating: 0, count: count)
+            for i in 0..<count {
+                var rem = i, ic = 0, ia = 0, ib = 0
+                for d in 0..<dims.count {
+                    let c = rem / st[d]
+                    rem -= c * st[d]
+                    ic += c * sc[d]; ia += c * sa[d]; ib += c * sb[d]
+                }
+                out[i] = cv[ic] != 0 ? av[ia] : bv[ib]
+            }
+            return make(name, dims, out, floating: a.dataType.isFloatingPoint || b.dataType.isFloatingPoint)
+        case "Range":
+            guard inputs.count >= 3, let limit = inputs[1], let delta = inputs[2], x.count == 1, limit.count == 1, delta.count == 1 else { return nil }
+            let start = x.double(at: 0), end = limit.double(at: 0), step = delta.double(at: 0)
+            guard step != 0, start.isFinite, end.isFinite, step.isFinite else { return nil }
+            let n = max(0, Int(((end - start) / step).rounded(.up)))
+            guard n <= ConstantFolder.maxComputed else { return nil }
+            return make(name, [n], (0..<n).map { start + Double($0) * step }, floating: floating)
+        case "Size":
+            return Tensor(name: name, dims: [], int64s: [Int64(x.count)])
+        case "Expand":
+            guard inputs.count >= 2, let shape = inputs[1] else { return nil }
+            guard let dims = Shapes.broadcast(x.dims, shape.int64s().map { Int(clamping: $0) }),
+                  let count = Shapes.checkedProduct(dims), count <= ConstantFolder.maxComputed else { return nil }
+            let sx = Shapes.broadcastStrides(x.dims, to: dims), st = Shapes.strides(dims)
+            let v = x.doubles()
+            var out = [Double](repeating: 0, count: count)
+            for i in 0..<count {
+                var rem = i, ix = 0
+                for d in 0..<dims.count { let c = rem / st[d]; rem -= c * st[d]; ix += c * sx[d] }
+                out[i] = v[ix]
+            }
+            return x.dataType == .bool ? makeBool(name, dims, out) : make(name, dims, out, floating: x.dataType.isFloatingPoint)
+        case "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax":
+            // Shape arithmetic: reductions of small constant vectors over all elements.
+            let axes = n.ints("axes") ?? (inputs.count > 1 ? inputs[1]?.int64s().map { Int($0) } : nil)
+            guard axes == nil || axes?.isEmpty == true || (x.dims.count == 1 && axes == [0]) || x.dims.count == 0 else { return nil }
+            let v = x.doubles()
+            let r: Double = switch n.opType {
+            case "ReduceProd": v.reduce(1, *)
+            case "ReduceSum": v.reduce(0, +)
+            case "ReduceMin": v.min() ?? .infinity
+            default: v.max() ?? -.infinity
+            }
+            let keep = (n.int("keepdims") ?? 1) == 1
+            return make(name, keep ? Array(repeating: 1, count: x.dims.count) : [], [r], floating: floating)
+        case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Pow", "Max", "Min", "Mod",
+             "Add", "Sub", "Mul", "Div":
             guard inputs.count >= 2, let b = inputs[1] else { return nil }
             guard let dims = Shapes.broadcast(x.dims, b.dims) else {
                 throw .badNode(path: path, node: n.name, reason: "cannot broadcast \(x.dims) with \(b.dims)")
@@ -108,9 +182,28 @@ enum TensorOps {
                 case "Add": out[i] = p + q
                 case "Sub": out[i] = p - q
                 case "Mul": out[i] = p * q
+                case "Equal": out[i] = p == q ? 1 : 0
+                case "Less": out[i] = p < q ? 1 : 0
+                case "Greater": out[i] = p > q ? 1 : 0
+                case "LessOrEqual": out[i] = p <= q ? 1 : 0
+                case "GreaterOrEqual": out[i] = p >= q ? 1 : 0
+                case "And": out[i] = p != 0 && q != 0 ? 1 : 0
+                case "Or": out[i] = p != 0 || q != 0 ? 1 : 0
+                case "Xor": out[i] = (p != 0) != (q != 0) ? 1 : 0
+                case "Pow": out[i] = Foundation.pow(p, q)
+                case "Max": out[i] = Swift.max(p, q)
+                case "Min": out[i] = Swift.min(p, q)
+                case "Mod":
+                    if floating || n.int("fmod") == 1 { out[i] = q == 0 ? .nan : p.truncatingRemainder(dividingBy: q) } else {
+                        // Integer Mod takes the divisor's sign (Python semantics).
+                        out[i] = q == 0 ? 0 : p - q * (p / q).rounded(.down)
+                    }
                 default:
                     if floating { out[i] = p / q } else { out[i] = q == 0 ? 0 : (p / q).rounded(.towardZero) }
                 }
+            }
+            if ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor"].contains(n.opType) {
+                return makeBool(name, dims, out)
             }
             return make(name, dims, out, floating: floating)
         case "Concat":

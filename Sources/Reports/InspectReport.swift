@@ -52,6 +52,18 @@ public struct InspectReport: Codable, Sendable {
         public var consumers: [String]
     }
 
+    public struct StoredCount: Codable, Sendable, Equatable {
+        public var elements = 0
+        public var bytes = 0
+        mutating func add(elements e: Int, bytes b: Int) { elements += e; bytes += b }
+    }
+
+    /// Ops whose integer operands are quantized weights (listed by `inspect` with the floats).
+    static let quantizedWeightConsumers: Set<String> = [
+        "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeMatMul",
+        "MatMulIntegerToFloat", "QGemm", "DynamicQuantizeLSTM",
+    ]
+
     public struct Unsupported: Codable, Sendable, Equatable {
         public var node: String
         public var op: String
@@ -67,6 +79,10 @@ public struct InspectReport: Codable, Sendable {
     public var nodes: Int
     public var parameters: Int
     public var parameterBytes: Int
+    /// Stored elements and bytes per element type (initializers and Constant nodes, subgraphs included).
+    public var stored: [String: StoredCount]
+    /// Ops of the nodes inside subgraphs (If branches, Loop/Scan bodies), as stored.
+    public var subgraphOps: [String: Int]
     public var weights: [Weight]
     public var unsupported: [Unsupported]
     public var functions: [String]
@@ -74,7 +90,8 @@ public struct InspectReport: Codable, Sendable {
     public var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case tool, model, inputs, outputs, ops, nodes, parameters, weights, unsupported, functions, notes, findings
+        case tool, model, inputs, outputs, ops, nodes, parameters, weights, unsupported, functions, notes, findings, stored
+        case subgraphOps = "subgraph_ops"
         case schemaVersion = "schema_version"
         case fileBytes = "file_bytes"
         case parameterBytes = "parameter_bytes"
@@ -90,9 +107,9 @@ public struct InspectReport: Codable, Sendable {
         inputs = g.inputs.map { value($0, resolved: g.shapes[$0.name]) }
         outputs = g.graph.outputs.map { value($0, resolved: g.shapes[$0.name]) }
         var hist: [String: Int] = [:]
-        for n in g.graph.nodes { hist[n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain).\(n.opType)", default: 0] += 1 }
+        for n in g.model.graph.nodes { hist[n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain).\(n.opType)", default: 0] += 1 }
         ops = hist
-        nodes = g.graph.nodes.count
+        nodes = g.model.graph.nodes.count
 
         // Weights: floating-point constants read by nodes that depend on the input.
         var consumersOf: [String: [String]] = [:]
@@ -101,7 +118,8 @@ public struct InspectReport: Codable, Sendable {
             let live = n.outputs.contains { !$0.isEmpty && g.constants[$0] == nil }
             guard live else { continue }
             for i in n.inputs where !i.isEmpty {
-                if let t = g.constants[i], t.dataType.isFloatingPoint, t.count > 1 {
+                // Float weights, and integer weights of the quantized ops (stored INT8/UINT8/INT4…).
+                if let t = g.constants[i], t.count > 1, t.dataType.isFloatingPoint || Self.quantizedWeightConsumers.contains(n.opType) {
                     if consumersOf[i]?.contains(n.name) != true { consumersOf[i, default: []].append(n.name) }
                 }
             }
@@ -123,8 +141,56 @@ public struct InspectReport: Codable, Sendable {
             }
         }
         weights = ws
-        parameters = ws.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        parameterBytes = ws.reduce(0) { acc, w in acc + (g.constants[w.name]?.byteCount ?? 0) }
+        // Parameters as stored: every initializer and Constant-node tensor, subgraphs included,
+        // each at its stored size (INT8 = 1 byte), as onnx counts them.
+        var byType: [String: StoredCount] = [:]
+        func count(_ t: Tensor) {
+            guard t.dataType.isNumeric else { return }
+            byType[t.dataType.description, default: StoredCount()].add(elements: t.count, bytes: t.byteCount)
+        }
+        func walk(_ graph: Graph) {
+            for t in graph.initializers { count(t) }
+            for n in graph.nodes {
+                if n.opType == "Constant" {
+                    switch n.attributes["value_float"] ?? n.attributes["value_int"] { case .some: byType[n.attributes["value_int"] != nil ? "INT64" : "FLOAT", default: StoredCount()].add(elements: 1, bytes: n.attributes["value_int"] != nil ? 8 : 4); default: break }
+                    if let v = n.floats("value_floats") { byType["FLOAT", default: StoredCount()].add(elements: v.count, bytes: 4 * v.count) }
+                    if let v = n.ints("value_ints") { byType["INT64", default: StoredCount()].add(elements: v.count, bytes: 8 * v.count) }
+                }
+                for (key, a) in n.attributes {
+                    switch a {
+                    case let .tensor(t): count(t)  // Constant values, ConstantOfShape fills: stored tensors
+                    case let .tensors(ts): ts.forEach(count)
+                    case let .graph(sub): walk(sub)
+                    case let .graphs(subs): subs.forEach(walk)
+                    default: break
+                    }
+                }
+            }
+        }
+        walk(g.model.graph)
+        stored = byType
+        parameters = byType.values.reduce(0) { $0 + $1.elements }
+        parameterBytes = byType.values.reduce(0) { $0 + $1.bytes }
+        var opsInSubgraphs: [String: Int] = [:]
+        func histogram(_ graph: Graph) {
+            for n in graph.nodes {
+                for (_, a) in n.attributes {
+                    switch a {
+                    case let .graph(sub):
+                        for m in sub.nodes { opsInSubgraphs[m.domain.isEmpty || m.domain == "ai.onnx" ? m.opType : "\(m.domain).\(m.opType)", default: 0] += 1 }
+                        histogram(sub)
+                    case let .graphs(subs):
+                        for sub in subs {
+                            for m in sub.nodes { opsInSubgraphs[m.domain.isEmpty || m.domain == "ai.onnx" ? m.opType : "\(m.domain).\(m.opType)", default: 0] += 1 }
+                            histogram(sub)
+                        }
+                    default: break
+                    }
+                }
+            }
+        }
+        histogram(g.model.graph)
+        subgraphOps = opsInSubgraphs
         let unsup = OpSupport.unsupportedNodes(in: g, dependence: try? Dependence(g))
         unsupported = unsup.map { Unsupported(node: $0.name, op: $0.domain.isEmpty ? $0.opType : "\($0.domain).\($0.opType)") }
         for u in unsupported {
@@ -168,7 +234,16 @@ public struct InspectReport: Codable, Sendable {
         for (i, v) in inputs.enumerated() { s += (i == 0 ? "Inputs      " : "            ") + valueText(v) + "\n" }
         for (i, v) in outputs.enumerated() { s += (i == 0 ? "Outputs     " : "            ") + valueText(v) + "\n" }
         s += "Nodes       \(nodes): \(opsText)\n"
-        s += "Parameters  \(TextFormat.grouped(parameters)) (\(TextFormat.bytes(parameterBytes)))\n"
+        s += "Parameters  \(TextFormat.grouped(parameters)) (\(TextFormat.bytes(parameterBytes)))"
+        if stored.count > 1 || stored.keys.first.map({ $0 != "FLOAT" }) == true {
+            s += ": " + stored.sorted { $0.value.bytes > $1.value.bytes }
+                .map { "\($0.key) \(TextFormat.grouped($0.value.elements)) (\(TextFormat.bytes($0.value.bytes)))" }.joined(separator: ", ")
+        }
+        s += "\n"
+        if !subgraphOps.isEmpty {
+            let text = subgraphOps.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            s += "Subgraphs   \(subgraphOps.values.reduce(0, +)) nodes: \(text)\n"
+        }
         if !functions.isEmpty { s += "Functions   \(functions.joined(separator: ", "))\n" }
         s += "\nWeights (\(weights.count))\n"
         s += TextFormat.table(["name", "shape", "dtype", "storage", "used by"],

@@ -136,10 +136,15 @@ public final class Engine {
         let nodes = graph.graph.nodes
         for idx in plan {
             let n = nodes[idx]
+            // Nodes of an If branch that is not taken do not run (`Flattener`).
+            if !n.guards.isEmpty, try !guardsHold(n.guards, values, node: n) { continue }
+            let merge = n.domain == "kappa"
             var operands: [Value?] = []
             operands.reserveCapacity(n.inputs.count)
             for name in n.inputs {
-                if name.isEmpty { operands.append(nil) } else if let v = values[name] { operands.append(v) } else {
+                if name.isEmpty { operands.append(nil) } else if let v = values[name] { operands.append(v) } else if merge && graph.constants[name] == nil {
+                    operands.append(nil)  // the branch that did not run
+                } else {
                     operands.append(try constantValue(name, node: n))
                 }
             }
@@ -173,7 +178,9 @@ public final class Engine {
             }
             var operands: [Value?] = []
             for name in n.inputs {
-                if name.isEmpty { operands.append(nil) } else if let v = trace.values[name] { operands.append(v) } else {
+                if name.isEmpty { operands.append(nil) } else if let v = trace.values[name] { operands.append(v) } else if n.domain == "kappa" && graph.constants[name] == nil {
+                    operands.append(nil)
+                } else {
                     operands.append(try constantValue(name, node: n))
                 }
             }
@@ -186,6 +193,16 @@ public final class Engine {
         }
         let inCount = trace.values[input]?.count ?? 0
         return grads[input] ?? .zeros(rows * inCount)
+    }
+
+    /// Whether every branch condition of a guarded node holds in this pass.
+    private func guardsHold(_ guards: [BranchGuard], _ values: [String: Value], node: Node) throws(ReferenceError) -> Bool {
+        for g in guards {
+            let v: Value
+            if let known = values[g.condition] { v = known } else { v = try constantValue(g.condition, node: node) }
+            if ((v.data.first ?? 0) != 0) != g.branch { return false }
+        }
+        return true
     }
 
     private func constantValue(_ name: String, node: Node) throws(ReferenceError) -> Value {

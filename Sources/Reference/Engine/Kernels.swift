@@ -10,6 +10,7 @@ enum Kernels {
         switch n.domain {
         case "", "ai.onnx": return factories[n.opType]
         case "com.microsoft": return microsoft[n.opType]
+        case "kappa": return n.opType == "If" ? IfMerge.make : nil
         default: return nil
         }
     }

@@ -146,7 +146,11 @@ public enum SensitivityAnalysis {
                 var acc = ModePair.zero
                 for t in rule.terms(forOutput: k) {
                     let v = t.gain * (g[t.input] ?? .zero)
-                    acc = rule.combine == .sum ? acc + v : acc + v * v
+                    switch rule.combine {
+                    case .sum: acc = acc + v
+                    case .rootSumSquare: acc = acc + v * v
+                    case .max: acc = ModePair.max(acc, v)
+                    }
                 }
                 if rule.combine == .rootSumSquare { acc = acc.map { $0.squareRoot() } }
                 g[o] = acc

@@ -11,7 +11,10 @@ public enum NodeStatus: String, Sendable, Codable, CaseIterable {
 /// every output gets `combine` over `terms` of gain × g(input). A node without terms
 /// (Shape) has outputs that do not depend on the input's values (g = 0).
 public struct NodeRule: Sendable {
-    public enum Combine: Sendable { case sum, rootSumSquare }
+    /// How the terms of an output combine: `sum` (g = Σ gain·g_in), `rootSumSquare` (Concat's
+    /// disjoint parts), `max` (the larger of alternatives: the branches of an If whose condition
+    /// does not depend on the perturbation — the output is one branch's function everywhere).
+    public enum Combine: Sendable { case sum, rootSumSquare, max }
     public typealias Status = NodeStatus
 
     public struct Term: Sendable {

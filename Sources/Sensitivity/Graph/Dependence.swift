@@ -74,7 +74,7 @@ public struct Dependence: Sendable {
         for idx in graph.order {
             let n = nodes[idx]
             if Self.shapeOnly.contains(n.opType) { continue }
-            guard n.inputs.contains(where: { !$0.isEmpty && dependent.contains($0) }) else { continue }
+            guard (n.inputs + n.subgraphReferences).contains(where: { !$0.isEmpty && dependent.contains($0) }) else { continue }
             for o in n.outputs where !o.isEmpty && graph.constants[o] == nil {
                 dependent.insert(o)
             }

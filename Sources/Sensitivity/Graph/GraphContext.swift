@@ -28,8 +28,10 @@ public struct GraphContext: Sendable {
     public func producer(_ name: String) -> Node? { graph.producerNode(of: name) }
 
     /// Inputs that depend on the perturbation (non-empty), in order.
+    /// (A control-flow node that could not be inlined also reads the names its subgraphs use.)
     public func variableInputs(_ n: Node) -> [String] {
-        n.inputs.filter { !$0.isEmpty && dependence.isDependent($0) }
+        var seen = Set<String>()
+        return (n.inputs + n.subgraphReferences).filter { !$0.isEmpty && dependence.isDependent($0) && seen.insert($0).inserted }
     }
 
     /// Whether every output of `n` was folded into a constant.

@@ -10,7 +10,11 @@ import ONNX
 public enum LipschitzTable {
     public static func rule(for n: Node, in ctx: GraphContext) -> NodeRule {
         let vars = ctx.variableInputs(n)
+        if n.domain == "kappa", n.opType == "If" { return ifMerge(n, ctx) }
         let standard = n.domain.isEmpty || n.domain == "ai.onnx"
+        if standard, ["If", "Loop", "Scan"].contains(n.opType) {
+            return .unsupported(vars, "\(n.opType) that Kappa could not inline (a computed trip count or condition, an early exit, or an unknown scan length: see the notes)")
+        }
         guard standard, OpSupport.knownOps.contains(n.opType) else {
             let op = standard ? n.opType : "\(n.domain).\(n.opType)"
             return .unsupported(vars, "op \(op) is not in Kappa's Lipschitz table")
@@ -40,5 +44,27 @@ public enum LipschitzTable {
         default:
             return .unsupported(vars, "op \(n.opType) is recognised but has no Lipschitz rule for these operands")
         }
+    }
+}
+
+extension LipschitzTable {
+    /// The merge node of an If inlined with both branches (`Flattener`): when the condition does
+    /// not depend on the perturbation, the output is, for each value of the other inputs, one
+    /// branch's function of x, so L ≤ max(L_then, L_else) per output. A condition that depends
+    /// on x switches branches inside the domain: a discontinuity in general.
+    static func ifMerge(_ n: Node, _ ctx: GraphContext) -> NodeRule {
+        let k = n.outputs.count
+        guard let cond = n.input(0), n.inputs.count == 1 + 2 * k else {
+            return .unsupported(ctx.variableInputs(n), "malformed If merge node")
+        }
+        if ctx.isVariable(cond) {
+            return .unbounded(ctx.variableInputs(n).filter { $0 != cond },
+                              "If whose condition depends on the input switches branches: a discontinuity, no Lipschitz bound")
+        }
+        var rule = NodeRule(terms: [], combine: .max, reason: "If with a condition that does not depend on the input: the larger branch gain")
+        rule.outputTerms = (0..<k).map { i in
+            [n.inputs[1 + i], n.inputs[1 + k + i]].filter { ctx.isVariable($0) }.map { NodeRule.Term($0, .one) }
+        }
+        return rule
     }
 }
