@@ -82,7 +82,7 @@ struct ReportTests {
 
     @Test func unsupportedModelFindingsCarryStableRuleIds() throws {
         let report = try analyzeReport(SmallModels.withUnsupported(), "unsupported.onnx")
-        #expect(report.findings.map(\.rule.id).sorted() == [Rule.unsupportedOp.id, Rule.unboundedOp.id])
+        #expect(report.findings.map(\.rule.id).sorted() == [Rule.unsupportedOp.id, Rule.needsDomain.id])
         let nan = try analyzeReport(SmallModels.withNaN(), "nan.onnx")
         #expect(nan.findings.map(\.rule) == [Rule.nonFiniteWeight])
         let gh = try report.render(.github)

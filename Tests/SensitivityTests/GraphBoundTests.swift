@@ -74,7 +74,7 @@ struct GraphBoundTests {
         let r = try analyze(SmallModels.withUnsupported())
         #expect(r.network.eq7.matrix == .infinity)
         #expect(r.findings.contains { $0.rule == .unsupportedOp && $0.node == "custom_4" })
-        #expect(r.findings.contains { $0.rule == .unboundedOp && $0.node == "mul_5" })
+        #expect(r.findings.contains { $0.rule == .needsDomain && $0.node == "mul_5" })
         // Everything else is still computed.
         let first = try #require(r.nodes.first { $0.node == "gemm_3" })
         #expect(first.weight?.norms.sigmaMatrix.map { $0 > 0 } == true)

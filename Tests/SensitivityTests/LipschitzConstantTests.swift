@@ -100,6 +100,6 @@ struct LipschitzConstantTests {
         // x · Relu(x) = x² for x > 0: unbounded, with the reason.
         let sq = try gated { b, x in b.node("Mul", [x, b.relu(x)], shape: [1, 4]) }
         #expect(sq.network.eq7.operator == .infinity)
-        #expect(sq.findings.first?.rule == .unboundedOp)
+        #expect(sq.findings.first?.rule == .needsDomain)
     }
 }

@@ -125,7 +125,7 @@ struct TinyEvaluator {
         case "MaxPool", "AveragePool":
             return try pool(n, x)
         default:
-            throw EvaluatorError.unsupported(n.opType)
+            return try evalModern(n, ins, x)
         }
     }
 

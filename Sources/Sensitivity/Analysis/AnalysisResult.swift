@@ -73,6 +73,8 @@ public struct NodeAnalysis: Sendable {
     public var share: ModePair?
     public var status: NodeStatus
     public var reason: String?
+    /// Unbounded, but an input domain would bound it (KAPPA006).
+    public var domainWouldBound = false
 }
 
 public struct NetworkResult: Sendable {

@@ -182,6 +182,10 @@ public enum SensitivityAnalysis {
                    let out = n.outputs.first, ctx.isVariable(out) {
                     points.insert(out)
                 }
+                // The rounding ops Kappa treats as quantizers (Floor/Ceil/Round, Cast to an integer).
+                if case let .rule(r) = p.role, r.roundingPoint, let out = n.outputs.first, ctx.isVariable(out) {
+                    points.insert(out)
+                }
             }
         }
         var eq8 = ModePair.zero
@@ -201,14 +205,16 @@ public enum SensitivityAnalysis {
                 weight = WeightRow(weight: l.weight.name, shape: l.weight.dims, norms: norms[w])
                 w += 1
             }
-            guard weight != nil || rule.status != .ok || !(rule.terms.allSatisfy { $0.gain.isOne }) || rule.outputTerms != nil else { continue }
+            guard weight != nil || rule.status != .ok || !(rule.terms.allSatisfy { $0.gain.isOne }) || rule.outputTerms != nil
+                    || rule.roundingPoint else { continue }
             let n = p.node
             let first = rule.terms.first?.input ?? plan.context.variableInputs(n).first
             let out = n.outputs.first { !$0.isEmpty } ?? ""
             rows.append(NodeAnalysis(index: rows.count + 1, node: n.name, op: n.opType, weight: weight, lipschitz: rule.lipschitz,
                                      gainFromInput: gains.forward[out] ?? .zero,
                                      gainToOutput: first.flatMap { gains.backward[$0] } ?? .zero,
-                                     share: share(rule.lipschitz, eq7), status: rule.status, reason: rule.reason))
+                                     share: share(rule.lipschitz, eq7), status: rule.status, reason: rule.reason,
+                                     domainWouldBound: rule.domainWouldBound))
         }
         return rows
     }

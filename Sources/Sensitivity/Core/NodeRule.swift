@@ -28,6 +28,13 @@ public struct NodeRule: Sendable {
     public var status: NodeStatus
     /// Why a node is unbounded/unsupported, or how its constant was derived (e.g. "√c, c = 4").
     public var reason: String?
+    /// An unbounded rule that an input domain (`--input-range`) would make finite: a product of
+    /// two variables, a division by a variable, a normalisation, a function whose derivative is
+    /// unbounded or has a pole (DESIGN.md §1.8). Findings report it as KAPPA006.
+    public var domainWouldBound = false
+    /// The node's output is an Eq. 8 rounding point (a quantizer: QuantizeLinear→DequantizeLinear,
+    /// Floor/Ceil/Round, Cast to an integer type).
+    public var roundingPoint = false
     /// Per output (by position), the terms when outputs differ (LSTM's Y, Y_h, Y_c; Split);
     /// nil: every output gets `terms`.
     public var outputTerms: [[Term]]?
@@ -47,6 +54,18 @@ public struct NodeRule: Sendable {
     /// No finite bound: every variable input feeds the outputs with an infinite gain.
     public static func unbounded(_ inputs: [String], _ reason: String) -> NodeRule {
         NodeRule(terms: inputs.map { Term($0, .unbounded) }, status: .unbounded, reason: reason)
+    }
+
+    /// Unbounded without a domain, finite on a bounded one (see `domainWouldBound`).
+    public static func needsDomain(_ inputs: [String], _ reason: String) -> NodeRule {
+        var r = NodeRule.unbounded(inputs, reason)
+        r.domainWouldBound = true
+        return r
+    }
+
+    /// A discontinuous map of the input (a comparison, an index, a switch): no Lipschitz bound.
+    public static func discontinuity(_ inputs: [String], _ reason: String) -> NodeRule {
+        .unbounded(inputs, "a discontinuity: \(reason)")
     }
 
     public static func unsupported(_ inputs: [String], _ reason: String) -> NodeRule {

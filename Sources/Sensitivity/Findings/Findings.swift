@@ -14,6 +14,8 @@ public enum Findings {
             switch n.status {
             case .ok: break
             case .unsupported: out.append(Finding(.unsupportedOp, "\(what) is unsupported: \(n.reason ?? "")", node: n.node))
+            case .unbounded where n.domainWouldBound:
+                out.append(Finding(.needsDomain, "\(what) is unbounded without an input domain: \(n.reason ?? "") (declare one with --input-range)", node: n.node))
             case .unbounded: out.append(Finding(.unboundedOp, "\(what) is unbounded: \(n.reason ?? "")", node: n.node))
             }
         }

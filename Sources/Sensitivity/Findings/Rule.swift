@@ -14,6 +14,9 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     case precisionOverBudget = "KAPPA004"
     /// A measured gain exceeds the bound that was claimed sound: a defect of the bound.
     case boundViolated = "KAPPA005"
+    /// A node unbounded without an input domain that `--input-range` would bound (products,
+    /// divisions, normalisations, exp/log/sqrt/pow).
+    case needsDomain = "KAPPA006"
 
     public var id: String { rawValue }
 
@@ -26,6 +29,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .unboundedOp: return "UnboundedOperator"
         case .precisionOverBudget: return "PrecisionOverBudget"
         case .boundViolated: return "BoundViolated"
+        case .needsDomain: return "NeedsInputDomain"
         }
     }
 
@@ -37,6 +41,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .unboundedOp: return "Operator without a finite Lipschitz bound"
         case .precisionOverBudget: return "Required precision exceeds the bit budget"
         case .boundViolated: return "Measured gain exceeds the sound bound"
+        case .needsDomain: return "Unbounded without an input domain"
         }
     }
 
@@ -48,6 +53,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .unboundedOp: return "The op has no finite global Lipschitz bound for these operands (a product of two variable tensors, a division by a variable, a normalisation, a discontinuity)."
         case .precisionOverBudget: return "The bits the gated κ needs (⌈log₂ κ⌉ + 1) exceed --max-bits, or κ is unbounded and nothing can be certified."
         case .boundViolated: return "A measured ‖δy‖/‖δx‖ exceeds a bound Kappa calls sound. This is a defect in Kappa: please report it with the model."
+        case .needsDomain: return "The op has no global Lipschitz bound (a product of variables, a division, a normalisation, exp/log/sqrt/pow), but it has one on a bounded input domain: declare it with --input-range NAME=LO,HI."
         }
     }
 
@@ -56,7 +62,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         switch self {
         case .note: return .note
         case .nonFiniteWeight, .precisionOverBudget, .boundViolated: return .error
-        case .unsupportedOp, .unboundedOp: return .warning
+        case .unsupportedOp, .unboundedOp, .needsDomain: return .warning
         }
     }
 }

@@ -23,7 +23,15 @@ public enum OpSupport {
         // constants and quantization
         "Constant", "ConstantOfShape", "Shape", "QuantizeLinear", "DequantizeLinear",
         // recognised but unbounded
-        "LayerNormalization", "InstanceNormalization",
+        "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+        // modern exports: activations, selections, reductions
+        "Erf", "Mish", "Celu", "PRelu", "ThresholdedRelu", "Shrink", "Sin", "Cos", "Expand", "Tile", "Where",
+        "GatherElements", "GatherND", "Einsum", "ReduceLogSumExp", "CumSum", "TopK", "Range",
+        // discontinuities and rounding (named, never silently 1)
+        "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not", "ArgMax", "ArgMin",
+        "NonZero", "NonMaxSuppression", "Hardmax", "OneHot", "Sign", "Floor", "Ceil", "Round", "IsNaN", "IsInf", "CastLike",
+        // unbounded without a domain
+        "Exp", "Log", "Sqrt", "Reciprocal", "Pow", "Tan", "ReduceSumSquare", "ReduceProd", "ReduceLogSum",
     ]
 
     /// Nodes of `graph` whose op is outside the table (custom domains included), among the

@@ -37,18 +37,18 @@ extension LipschitzTable {
                 return .lipschitz(vars[0], m, "largest fiber norm of the constant")
             }
             if let gate = gate(n, ctx) { return gate }
-            return .unbounded(vars, "Mul of two tensors that both depend on the input (a product such as attention) has no global Lipschitz bound")
+            return .needsDomain(vars, "Mul of two tensors that both depend on the input (a gate or an attention product) has no global Lipschitz bound")
         case "Div":
             guard let d = n.input(1) else { return nil }
             if ctx.isVariable(d) {
-                return .unbounded(vars, "Div by a tensor that depends on the input has no Lipschitz bound")
+                return .needsDomain(vars, "Div by a tensor that depends on the input has no global Lipschitz bound")
             }
             if !ctx.isConstant(d) {
                 return .unbounded(vars, "Div by '\(d)', which does not depend on the perturbed input but is computed at run time: its size is not known statically")
             }
             return nil
         case "MatMul" where vars.count > 1:
-            return .unbounded(vars, "MatMul of two tensors that both depend on the input (attention) has no global Lipschitz bound")
+            return .needsDomain(vars, "MatMul of two tensors that both depend on the input (attention) has no global Lipschitz bound")
         case "QuantizeLinear", "DequantizeLinear":
             guard n.input(0) == vars[0], vars.count == 1, let s = ctx.constant(n.input(1)) else {
                 return .unbounded(vars, "\(n.opType) with a scale that depends on the input")

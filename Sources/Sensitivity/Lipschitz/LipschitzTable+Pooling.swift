@@ -1,3 +1,4 @@
+import Foundation
 import ONNX
 
 /// Pooling and reductions (DESIGN.md §1.2).
@@ -36,6 +37,22 @@ extension LipschitzTable {
             guard let s = ctx.shape(x), s.count >= 3 else { return .lipschitz(x, 1, "1/√(H·W) ≤ 1 (shape unknown)") }
             let hw = s[2...].reduce(1, *)
             return .lipschitz(x, 1 / Double(max(hw, 1)).squareRoot(), "1/√(H·W), H·W = \(hw)")
+        case "ReduceLogSumExp":
+            // ∇ of one output is the softmax of its slice: ‖∇‖₂ ≤ ‖p‖₂ ≤ 1; slices are disjoint.
+            return .lipschitz(x, 1, "log-sum-exp: the gradient is a softmax vector")
+        case "CumSum":
+            // The lower-triangular all-ones K×K matrix T_K: T_K⁻¹ = I − S, and (I − S)ᵀ(I − S) has
+            // the eigenvalues 4 sin²((2m+1)π/(2(2K+1))), m = 0…K−1, so ‖T_K‖₂ = 1/(2 sin(π/(4K+2)))
+            // (1 for K = 1, the golden ratio for K = 2, ≈ (2K+1)/π for large K, which is a lower
+            // bound only); exclusive: the value for K − 1; reverse: the same.
+            guard let s = ctx.shape(x), let axisValue = ctx.scalar(n.input(1)),
+                  let a = Shapes.axis(Int(axisValue), rank: s.count) else {
+                return .unbounded([x], "CumSum over an axis of unknown length or a computed axis")
+            }
+            let k = s[a] - (n.int("exclusive") == 1 ? 1 : 0)
+            guard k >= 1 else { return NodeRule.independent }
+            let l = 1 / (2 * sin(Double.pi / Double(4 * k + 2)))
+            return .lipschitz(x, l * (1 + 1e-12), "‖lower-triangular ones K×K‖₂ = 1/(2 sin(π/(4K+2))), K = \(k)")
         case "ReduceMean", "ReduceSum", "ReduceL1":
             let k = reducedCount(n, x, ctx)
             if n.opType == "ReduceMean" {

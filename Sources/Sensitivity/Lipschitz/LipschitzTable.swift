@@ -24,16 +24,16 @@ public enum LipschitzTable {
             return NodeRule(terms: [])
         }
         if let r = activation(n, x, ctx) { return r }
+        if let r = discrete(n, x, vars, ctx) { return r }
+        if let r = domainOps(n, x, vars, ctx) { return r }
         if let r = shapeOp(n, x, vars, ctx) { return r }
         if let r = pooling(n, x, ctx) { return r }
         if let r = elementwise(n, vars, ctx) { return r }
         switch n.opType {
         case "LRN": return lrn(n, x)
         case "Resize", "Upsample": return resize(n, x, ctx)
-        case "LayerNormalization":
-            return .unbounded(vars, "LayerNormalization divides by the input's own standard deviation: no finite Lipschitz bound near constant inputs")
-        case "InstanceNormalization":
-            return .unbounded(vars, "InstanceNormalization divides by the input's own standard deviation: no finite Lipschitz bound near constant inputs")
+        case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
+            return .needsDomain(vars, "\(n.opType) divides by the input's own standard deviation: no finite Lipschitz bound near constant inputs")
         case "BatchNormalization":
             return .unbounded(vars, "BatchNormalization whose scale or variance is not a constant (training mode?)")
         case "Conv", "ConvTranspose", "Gemm", "MatMul":
