@@ -14,14 +14,19 @@ public struct AnalysisOptions: Sendable {
     public var perturb: [String]?
     /// Worker threads for the per-layer norms.
     public var threads: Int
+    /// Sound elementwise bounds of the graph's tensors over an input domain (`--input-range`),
+    /// from the interval evaluator; nil: no domain (products and normalisations stay unbounded).
+    public var bounds: [String: TensorBounds]?
 
     public init(norm: NormMode = .matrix, spectral: SpectralOptions = .init(), output: String? = nil,
-                perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                bounds: [String: TensorBounds]? = nil) {
         self.norm = norm
         self.spectral = spectral
         self.output = output
         self.perturb = perturb
         self.threads = threads
+        self.bounds = bounds
     }
 }
 

@@ -48,7 +48,7 @@ public enum SensitivityAnalysis {
     public static func plan(_ graph: ModelGraph, options: AnalysisOptions = .init()) throws(SensitivityError) -> Plan {
         let dependence = try Dependence(graph, perturb: options.perturb)
         guard !dependence.entries.isEmpty else { throw .noPerturbation(path: graph.path) }
-        let ctx = GraphContext(graph, dependence: dependence)
+        let ctx = GraphContext(graph, dependence: dependence, bounds: options.bounds)
         let y = try AnalysedOutput.select(graph, dependence: dependence, requested: options.output)
         return Plan(context: ctx, output: y, nodes: classify(ctx, output: y.tensor))
     }

@@ -6,10 +6,23 @@ import ONNX
 public struct GraphContext: Sendable {
     public let graph: ModelGraph
     public let dependence: Dependence
+    /// Bounds over the input domain, when one was declared.
+    public let bounds: [String: TensorBounds]?
 
-    public init(_ graph: ModelGraph, dependence: Dependence) {
+    public init(_ graph: ModelGraph, dependence: Dependence, bounds: [String: TensorBounds]? = nil) {
         self.graph = graph
         self.dependence = dependence
+        self.bounds = bounds
+    }
+
+    /// The bounds of `name` over the domain (constants: their exact values), or nil.
+    public func bounds(_ name: String?) -> TensorBounds? {
+        guard let name else { return nil }
+        if let t = graph.constants[name], t.dataType.isNumeric {
+            let v = t.floats()
+            return TensorBounds(shape: t.dims, lo: v, hi: v)
+        }
+        return bounds?[name]
     }
 
     public var path: String { graph.path }
