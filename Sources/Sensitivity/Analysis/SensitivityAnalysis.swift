@@ -73,34 +73,35 @@ public enum SensitivityAnalysis {
 
     // MARK: Stage 1
 
-    /// The nodes that depend on the perturbation and lie upstream of `output`, each a weight
-    /// layer or a Lipschitz-table rule. Input-independent nodes are not analysed (gain 0).
+    /// The nodes that depend on the perturbation and lie upstream of `output` along the rules'
+    /// terms, each a weight layer or a Lipschitz-table rule. The walk goes back from the output
+    /// through the inputs each node's rule actually uses, so nodes a pattern rule absorbs (the
+    /// squares under a √(a² + b²), the mean and variance of a written-out LayerNorm) are not
+    /// analysed on their own. Input-independent nodes are not analysed either (gain 0).
     static func classify(_ ctx: GraphContext, output: String) -> [PlannedNode] {
         let graph = ctx.graph
         let nodes = graph.graph.nodes
-        // The cone of the output: producers reachable backwards from it.
-        var cone = Set<Int>()
+        let entries = Set(ctx.dependence.entries.map(\.tensor))
+        var planned: [Int: PlannedNode] = [:]
         var stack = [output]
         var seen = Set<String>()
         while let t = stack.popLast() {
-            guard seen.insert(t).inserted, ctx.isVariable(t), let p = graph.producer[t] else { continue }
-            cone.insert(p)
-            stack.append(contentsOf: nodes[p].inputs.filter { !$0.isEmpty })
-        }
-        let entries = Set(ctx.dependence.entries.map(\.tensor))
-        var out: [PlannedNode] = []
-        for idx in graph.order where cone.contains(idx) {
+            guard seen.insert(t).inserted, !entries.contains(t), ctx.isVariable(t), let idx = graph.producer[t], planned[idx] == nil else { continue }
             let n = nodes[idx]
-            // The node making an entry is upstream of the perturbation: not analysed.
-            if n.outputs.contains(where: { entries.contains($0) }) { continue }
             guard !ctx.variableInputs(n).isEmpty else { continue }
+            let p: PlannedNode
             if let l = WeightLayers.layer(n, index: idx, ctx: ctx) {
-                out.append(PlannedNode(index: idx, node: n, role: .weight(l)))
+                p = PlannedNode(index: idx, node: n, role: .weight(l))
+                stack.append(l.input)
+                stack.append(contentsOf: l.extraTerms.map(\.input))
             } else {
-                out.append(PlannedNode(index: idx, node: n, role: .rule(LipschitzTable.rule(for: n, in: ctx))))
+                let rule = LipschitzTable.rule(for: n, in: ctx)
+                p = PlannedNode(index: idx, node: n, role: .rule(rule))
+                stack.append(contentsOf: rule.terms.map(\.input) + (rule.outputTerms ?? []).flatMap { $0.map(\.input) })
             }
+            planned[idx] = p
         }
-        return out
+        return graph.order.compactMap { planned[$0] }
     }
 
     // MARK: Stage 3

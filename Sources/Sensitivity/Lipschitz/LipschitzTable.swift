@@ -23,6 +23,8 @@ public enum LipschitzTable {
             // No input depends on the data (e.g. Shape of a constant, ConstantOfShape): g = 0.
             return NodeRule(terms: [])
         }
+        if ctx.bounds != nil, let r = domainRule(n, vars, ctx) { return r }
+        if n.opType == "Sqrt", let r = hypot(n, ctx) { return r }
         if let r = activation(n, x, ctx) { return r }
         if let r = discrete(n, x, vars, ctx) { return r }
         if let r = domainOps(n, x, vars, ctx) { return r }
@@ -66,5 +68,23 @@ extension LipschitzTable {
             [n.inputs[1 + i], n.inputs[1 + k + i]].filter { ctx.isVariable($0) }.map { NodeRule.Term($0, .one) }
         }
         return rule
+    }
+}
+
+extension LipschitzTable {
+    /// √(a² + b² [+ ε]) elementwise (a magnitude, written Sqrt(Add(Pow(a, 2), Pow(b, 2)))): for
+    /// each element |δ√(a²+b²+ε)| ≤ √(δa² + δb²) (the map (a, b) ↦ ‖(a, b, √ε)‖ is 1-Lipschitz),
+    /// so ‖δy‖ ≤ √(‖δa‖² + ‖δb‖²): root-sum-square of the operands' gains, no domain needed.
+    static func hypot(_ n: Node, _ ctx: GraphContext) -> NodeRule? {
+        guard let s = n.input(0), let add = ctx.producer(s), add.opType == "Add" || add.opType == "Sum" else { return nil }
+        var parts: [String] = []
+        for i in add.inputs where !i.isEmpty {
+            if let c = ctx.scalar(i), c >= 0 { continue }
+            guard let p = ctx.producer(i), let base = squaredOperand(p, ctx), ctx.isVariable(base) else { return nil }
+            parts.append(base)
+        }
+        guard !parts.isEmpty, ctx.shape(s) == parts.first.flatMap({ ctx.shape($0) }),
+              parts.allSatisfy({ ctx.shape($0) == ctx.shape(s) }) else { return nil }
+        return NodeRule(terms: parts.map { .init($0, .one) }, combine: .rootSumSquare, reason: "√(Σ aᵢ²) pattern: 1-Lipschitz in the operands jointly")
     }
 }
