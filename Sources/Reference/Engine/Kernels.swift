@@ -28,9 +28,17 @@ enum Kernels {
         "Relu": Relu.make, "LeakyRelu": LeakyRelu.make, "Elu": Elu.make, "Selu": Selu.make,
         "Sigmoid": Sigmoid.make, "HardSigmoid": HardSigmoid.make, "HardSwish": HardSwish.make,
         "Tanh": Tanh.make, "Softplus": Softplus.make, "Gelu": Gelu.make, "Clip": Clip.make,
+        "Erf": Erf.make, "Sqrt": Sqrt.make, "Exp": Exp.make, "Log": Log.make, "Reciprocal": Reciprocal.make,
+        "Neg": Neg.make, "Abs": Abs.make, "Sign": Sign.make, "Floor": Floor.make, "Ceil": Ceil.make,
+        "Round": Round.make, "Sin": Sin.make, "Cos": Cos.make, "Softsign": Softsign.make, "Mish": Mish.make,
+        "Celu": Celu.make, "ThresholdedRelu": ThresholdedRelu.make, "Shrink": Shrink.make, "Not": Not.make,
         // binary with broadcasting
         "Add": BinaryOp<AddOp>.make, "Sub": BinaryOp<SubOp>.make, "Mul": BinaryOp<MulOp>.make,
-        "Div": BinaryOp<DivOp>.make, "Sum": Sum.make,
+        "Div": BinaryOp<DivOp>.make, "Sum": Sum.make, "Pow": BinaryOp<PowOp>.make, "Mod": Mod.make,
+        "PRelu": BinaryOp<PReluOp>.make,
+        "Equal": BinaryOp<EqualOp>.make, "Less": BinaryOp<LessOp>.make, "Greater": BinaryOp<GreaterOp>.make,
+        "LessOrEqual": BinaryOp<LessOrEqualOp>.make, "GreaterOrEqual": BinaryOp<GreaterOrEqualOp>.make,
+        "And": BinaryOp<AndOp>.make, "Or": BinaryOp<OrOp>.make, "Xor": BinaryOp<XorOp>.make,
         // structure
         "Concat": Concat.make, "Split": Split.make, "Reshape": Reshape.make, "Flatten": Flatten.make,
         "Transpose": Transpose.make, "Squeeze": Squeeze.make, "Unsqueeze": Unsqueeze.make,
@@ -39,6 +47,6 @@ enum Kernels {
         "Softmax": Softmax.make, "LogSoftmax": Softmax.makeLog,
         "ReduceMean": Reduce.makeMean, "ReduceSum": Reduce.makeSum, "ReduceMax": Reduce.makeMax,
         // identities
-        "Dropout": Identity.make, "Identity": Identity.make, "Cast": Identity.makeCast,
+        "Dropout": Identity.make, "Identity": Identity.make, "Cast": Cast.make, "CastLike": Cast.make,
     ]
 }

@@ -13,7 +13,7 @@ struct TableKernel: Kernel {
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        return [Value(shape: shape, data: IndexTable.gather(x.data, table, inCount: inCount, fill: fill))]
+        return [Value(shape: shape, data: IndexTable.gather(x.data, table, inCount: inCount, fill: fill), dtype: x.dtype)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {

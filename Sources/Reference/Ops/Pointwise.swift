@@ -16,7 +16,7 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
         guard let x = inputs.first ?? nil else { return [] }
         var y = x.data
         for i in y.indices { y[i] = f.value(y[i]) }
-        return [Value(shape: x.shape, data: y)]
+        return [Value(shape: x.shape, data: y, dtype: x.dtype)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
