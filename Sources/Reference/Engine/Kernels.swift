@@ -32,6 +32,7 @@ enum Kernels {
         "Neg": Neg.make, "Abs": Abs.make, "Sign": Sign.make, "Floor": Floor.make, "Ceil": Ceil.make,
         "Round": Round.make, "Sin": Sin.make, "Cos": Cos.make, "Softsign": Softsign.make, "Mish": Mish.make,
         "Celu": Celu.make, "ThresholdedRelu": ThresholdedRelu.make, "Shrink": Shrink.make, "Not": Not.make,
+        "IsNaN": IsNaN.make, "IsInf": IsInf.make,
         // binary with broadcasting
         "Add": BinaryOp<AddOp>.make, "Sub": BinaryOp<SubOp>.make, "Mul": BinaryOp<MulOp>.make,
         "Div": BinaryOp<DivOp>.make, "Sum": Sum.make, "Pow": BinaryOp<PowOp>.make, "Mod": Mod.make,
@@ -39,13 +40,21 @@ enum Kernels {
         "Equal": BinaryOp<EqualOp>.make, "Less": BinaryOp<LessOp>.make, "Greater": BinaryOp<GreaterOp>.make,
         "LessOrEqual": BinaryOp<LessOrEqualOp>.make, "GreaterOrEqual": BinaryOp<GreaterOrEqualOp>.make,
         "And": BinaryOp<AndOp>.make, "Or": BinaryOp<OrOp>.make, "Xor": BinaryOp<XorOp>.make,
+        "BitShift": BitShift.make, "Where": Where.make, "Min": Min.make, "Max": Max.make, "Mean": Mean.make,
         // structure
         "Concat": Concat.make, "Split": Split.make, "Reshape": Reshape.make, "Flatten": Flatten.make,
         "Transpose": Transpose.make, "Squeeze": Squeeze.make, "Unsqueeze": Unsqueeze.make,
         "Resize": Resize.make, "Upsample": Resize.make, "Pad": Pad.make, "Slice": Slice.make, "Gather": Gather.make,
+        "Expand": Expand.make, "Tile": Tile.make, "GatherElements": GatherElements.make, "GatherND": GatherND.make,
+        "ScatterND": ScatterND.make, "ScatterElements": ScatterElements.make, "Compress": Compress.make,
+        "OneHot": OneHot.make, "NonZero": NonZero.make, "Trilu": Trilu.make, "Range": Range.make,
+        "Shape": Shape.make, "Size": Size.make, "ConstantOfShape": ConstantOfShape.make,
         // reductions and softmax
         "Softmax": Softmax.make, "LogSoftmax": Softmax.makeLog,
         "ReduceMean": Reduce.makeMean, "ReduceSum": Reduce.makeSum, "ReduceMax": Reduce.makeMax,
+        "ReduceMin": Reduce.makeMin, "ReduceProd": Reduce.makeProd, "ReduceL1": Reduce.makeL1, "ReduceL2": Reduce.makeL2,
+        "ReduceSumSquare": Reduce.makeSumSquare, "ReduceLogSum": Reduce.makeLogSum, "ReduceLogSumExp": Reduce.makeLogSumExp,
+        "ArgMax": ArgMax.make, "ArgMin": ArgMax.makeMin, "TopK": TopK.make, "Hardmax": Hardmax.make, "CumSum": CumSum.make,
         // identities
         "Dropout": Identity.make, "Identity": Identity.make, "Cast": Cast.make, "CastLike": Cast.make,
     ]
