@@ -15,15 +15,28 @@ enum Kernels {
     }
 
     /// Ops of onnxruntime's `com.microsoft` domain (the quantizer's output).
-    static let microsoft: [String: Factory] = [:]
+    static let microsoft: [String: Factory] = [
+        "QuantizeLinear": QuantizeLinear.make, "DequantizeLinear": DequantizeLinear.make,
+        "QLinearAdd": QLinearAdd.make, "QLinearMul": QLinearMul.make, "QLinearConcat": QLinearConcat.make,
+        "QLinearGlobalAveragePool": QLinearGlobalAveragePool.make, "QLinearAveragePool": QLinearAveragePool.make,
+        "QLinearSigmoid": QLinearSigmoid.make, "QLinearLeakyRelu": QLinearLeakyRelu.make, "QLinearSoftmax": QLinearSoftmax.make,
+        "QGemm": QGemm.make, "MatMulIntegerToFloat": MatMulIntegerToFloat.make, "DynamicQuantizeMatMul": DynamicQuantizeMatMul.make,
+    ]
 
     static let factories: [String: Factory] = [
         // weight layers
         "Conv": Conv.make, "ConvTranspose": ConvTranspose.make, "Gemm": Gemm.make, "MatMul": MatMul.make,
+        "Einsum": Einsum.make,
+        // quantization
+        "QuantizeLinear": QuantizeLinear.make, "DequantizeLinear": DequantizeLinear.make,
+        "DynamicQuantizeLinear": DynamicQuantizeLinear.make, "QLinearConv": QLinearConv.make,
+        "QLinearMatMul": QLinearMatMul.make, "ConvInteger": ConvInteger.make, "MatMulInteger": MatMulInteger.make,
         "BatchNormalization": BatchNormalization.make,
         // pooling and normalisation
         "MaxPool": MaxPool.make, "AveragePool": AveragePool.make,
         "GlobalMaxPool": GlobalMaxPool.make, "GlobalAveragePool": GlobalAveragePool.make, "LRN": LRN.make,
+        "LpPool": LpPool.make, "GlobalLpPool": LpPool.makeGlobal, "LayerNormalization": LayerNormalization.make,
+        "InstanceNormalization": InstanceNormalization.make, "GroupNormalization": GroupNormalization.make,
         // pointwise
         "Relu": Relu.make, "LeakyRelu": LeakyRelu.make, "Elu": Elu.make, "Selu": Selu.make,
         "Sigmoid": Sigmoid.make, "HardSigmoid": HardSigmoid.make, "HardSwish": HardSwish.make,

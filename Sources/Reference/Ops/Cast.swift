@@ -10,8 +10,11 @@ import ONNX
 ///   type's width as C++'s conversions do for in-range values (out-of-range float → int is
 ///   undefined in ONNX; onnxruntime's results there are not matched);
 /// - to BOOL: x ≠ 0 (NaN → true); from BOOL: 0/1.
-/// VJP: identity between floating types (straight through a float16 rounding); no gradient
-/// to an integer or bool result (zero cotangent), none from one (nil).
+/// VJP: the identity where the value is kept or only rounded to a narrower float (straight
+/// through a float16 rounding) and from an integer type (an integer keeps its value in every
+/// numeric type; this carries the straight-through gradient of quantized chains such as
+/// MatMulInteger → Cast → Mul); zero from a float to an integer type (truncation is
+/// piecewise constant) or to BOOL; none from BOOL (nil).
 struct Cast: Kernel {
     let to: DataType
     let from: DataType
@@ -61,8 +64,8 @@ struct Cast: Kernel {
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
         let rest = [[Float]?](repeating: nil, count: max(0, a.inputs.count - 1))
-        guard from.isFloatingPoint else { return [nil] + rest }
-        guard to.isFloatingPoint else { return [.zeros(a.grad.count)] + rest }
+        if from == .bool { return [nil] + rest }
+        if to == .bool || (from.isFloatingPoint && !to.isFloatingPoint) { return [.zeros(a.grad.count)] + rest }
         return [a.grad] + rest
     }
 }
