@@ -21,12 +21,13 @@ enum Kernels {
         "QLinearGlobalAveragePool": QLinearGlobalAveragePool.make, "QLinearAveragePool": QLinearAveragePool.make,
         "QLinearSigmoid": QLinearSigmoid.make, "QLinearLeakyRelu": QLinearLeakyRelu.make, "QLinearSoftmax": QLinearSoftmax.make,
         "QGemm": QGemm.make, "MatMulIntegerToFloat": MatMulIntegerToFloat.make, "DynamicQuantizeMatMul": DynamicQuantizeMatMul.make,
+        "DynamicQuantizeLSTM": DynamicQuantizeLSTM.make,
     ]
 
     static let factories: [String: Factory] = [
         // weight layers
         "Conv": Conv.make, "ConvTranspose": ConvTranspose.make, "Gemm": Gemm.make, "MatMul": MatMul.make,
-        "Einsum": Einsum.make,
+        "Einsum": Einsum.make, "LSTM": LSTMCell.make, "GRU": GRUCell.make, "RNN": RNNCell.make,
         // quantization
         "QuantizeLinear": QuantizeLinear.make, "DequantizeLinear": DequantizeLinear.make,
         "DynamicQuantizeLinear": DynamicQuantizeLinear.make, "QLinearConv": QLinearConv.make,
