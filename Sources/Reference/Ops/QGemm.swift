@@ -28,6 +28,6 @@ enum QGemm {
         let inner = try Gemm.make(c.inner("Gemm", shapes: shapes, constants: constants, extra: ["beta": .float(1)]))
         guard c.has(7) else { return QuantizedKernel(inner: inner, operands: operands, dtype: .float) }
         return QuantizedKernel(inner: inner, operands: operands, outScale: 7, outZero: c.has(8) ? 8 : nil,
-                               dtype: c.quantType(zero: 8))
+                               dtype: try c.quantType(zero: 8))
     }
 }

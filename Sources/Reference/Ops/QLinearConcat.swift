@@ -17,6 +17,6 @@ enum QLinearConcat {
         }
         let inner = try Concat.make(c.inner("Concat", shapes: shapes))
         return QuantizedKernel(inner: inner, operands: operands, outScale: 0, outZero: 1,
-                               dtype: c.quantType(zero: 1, fallback: c.dtype(2)))
+                               dtype: try c.quantType(zero: 1, fallback: c.dtype(2)))
     }
 }

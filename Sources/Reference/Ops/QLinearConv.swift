@@ -25,6 +25,6 @@ enum QLinearConv {
         let inner = try Conv.make(c.inner("Conv", shapes: shapes, constants: constants))
         let (xOp, _) = try c.quantOperand(0, scale: 1, zero: 2, axis: 1)
         return QuantizedKernel(inner: inner, operands: [xOp] + constants.dropFirst().map { .fixed(Value(shape: $0?.dims ?? [], data: $0?.floats() ?? [])) },
-                               outScale: 6, outZero: 7, dtype: c.quantType(zero: 7, fallback: c.dtype(0)))
+                               outScale: 6, outZero: 7, dtype: try c.quantType(zero: 7, fallback: c.dtype(0)))
     }
 }

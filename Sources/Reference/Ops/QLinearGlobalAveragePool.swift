@@ -10,6 +10,6 @@ enum QLinearGlobalAveragePool {
         if c.node.int("channels_last") == 1 { throw c.fail("channels_last = 1 is not supported") }
         let inner = try GlobalAveragePool.make(c.inner("GlobalAveragePool", shapes: [try c.shape(0)]))
         return QuantizedKernel(inner: inner, operands: [try c.quantOperand(0, scale: 1, zero: 2, axis: 1).0],
-                               outScale: 3, outZero: 4, dtype: c.quantType(zero: 4, fallback: c.dtype(0)))
+                               outScale: 3, outZero: 4, dtype: try c.quantType(zero: 4, fallback: c.dtype(0)))
     }
 }

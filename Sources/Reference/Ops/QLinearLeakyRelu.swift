@@ -7,6 +7,6 @@ enum QLinearLeakyRelu {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         QuantizedKernel(inner: LeakyRelu(alpha: c.node.float("alpha") ?? 0.01).kernel(),
                         operands: [try c.quantOperand(0, scale: 1, zero: 2, axis: 1).0],
-                        outScale: 3, outZero: 4, dtype: c.quantType(zero: 4, fallback: c.dtype(0)))
+                        outScale: 3, outZero: 4, dtype: try c.quantType(zero: 4, fallback: c.dtype(0)))
     }
 }

@@ -14,7 +14,7 @@ enum QLinearMatMul {
         let inner = try MatMul.make(c.inner("MatMul", shapes: [a, b], constants: [nil, bt]))
         let out = try QuantLayout.make(c, value: try outShape(a, b, c), scale: try c.shape(6), axis: -1)
         return QuantizedKernel(inner: inner, operands: [aOp, bOp], outScale: 6, outZero: 7, outLayout: out,
-                               dtype: c.quantType(zero: 7, fallback: c.dtype(0)))
+                               dtype: try c.quantType(zero: 7, fallback: c.dtype(0)))
     }
 
     /// MatMul's result shape for operands `a`, `b`.

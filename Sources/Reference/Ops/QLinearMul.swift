@@ -9,6 +9,6 @@ enum QLinearMul {
         let inner = try BinaryOp<MulOp>.make(c.inner("Mul", shapes: [try c.shape(0), try c.shape(3)]))
         return QuantizedKernel(inner: inner, operands: [try c.quantOperand(0, scale: 1, zero: 2, axis: 0).0,
                                                         try c.quantOperand(3, scale: 4, zero: 5, axis: 0).0],
-                               outScale: 6, outZero: 7, dtype: c.quantType(zero: 7, fallback: c.dtype(0)))
+                               outScale: 6, outZero: 7, dtype: try c.quantType(zero: 7, fallback: c.dtype(0)))
     }
 }

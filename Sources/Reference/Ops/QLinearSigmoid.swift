@@ -7,6 +7,6 @@ import ONNX
 enum QLinearSigmoid {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         QuantizedKernel(inner: Sigmoid().kernel(), operands: [try c.quantOperand(0, scale: 1, zero: 2, axis: 1).0],
-                        outScale: 3, outZero: 4, dtype: c.quantType(zero: 4, fallback: c.dtype(0)))
+                        outScale: 3, outZero: 4, dtype: try c.quantType(zero: 4, fallback: c.dtype(0)))
     }
 }

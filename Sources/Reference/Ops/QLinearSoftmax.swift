@@ -9,6 +9,6 @@ enum QLinearSoftmax {
         let inner = try Softmax.make(c.inner("Softmax", shapes: [try c.shape(0)], drop: ["opset"],
                                              opset: c.node.int("opset") ?? c.opset))
         return QuantizedKernel(inner: inner, operands: [try c.quantOperand(0, scale: 1, zero: 2, axis: 1).0],
-                               outScale: 3, outZero: 4, dtype: c.quantType(zero: 4, fallback: c.dtype(0)))
+                               outScale: 3, outZero: 4, dtype: try c.quantType(zero: 4, fallback: c.dtype(0)))
     }
 }

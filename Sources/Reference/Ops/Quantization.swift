@@ -234,6 +234,11 @@ extension KernelContext {
         }
     }
 
-    /// The quantized result's type: that of the zero point input `zero`, else `fallback`.
-    func quantType(zero: Int, fallback: DataType = .uint8) -> DataType { has(zero) ? dtype(zero) : fallback }
+    /// The quantized result's type: that of the zero point input `zero`, else `fallback`;
+    /// it must be an 8/16/32-bit integer type.
+    func quantType(zero: Int, fallback: DataType = .uint8) throws(ReferenceError) -> DataType {
+        let t = has(zero) ? dtype(zero) : fallback
+        guard quantRange(t) != nil else { throw fail("quantized type \(t) is not supported (zero point input \(zero))") }
+        return t
+    }
 }
