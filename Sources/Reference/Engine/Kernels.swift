@@ -27,12 +27,13 @@ enum Kernels {
     static let factories: [String: Factory] = [
         // weight layers
         "Conv": Conv.make, "ConvTranspose": ConvTranspose.make, "Gemm": Gemm.make, "MatMul": MatMul.make,
-        "Einsum": Einsum.make, "LSTM": LSTMCell.make, "GRU": GRUCell.make, "RNN": RNNCell.make,
+        "BatchNormalization": BatchNormalization.make, "Einsum": Einsum.make,
+        // recurrent
+        "LSTM": LSTMCell.make, "GRU": GRUCell.make, "RNN": RNNCell.make,
         // quantization
         "QuantizeLinear": QuantizeLinear.make, "DequantizeLinear": DequantizeLinear.make,
         "DynamicQuantizeLinear": DynamicQuantizeLinear.make, "QLinearConv": QLinearConv.make,
         "QLinearMatMul": QLinearMatMul.make, "ConvInteger": ConvInteger.make, "MatMulInteger": MatMulInteger.make,
-        "BatchNormalization": BatchNormalization.make,
         // pooling and normalisation
         "MaxPool": MaxPool.make, "AveragePool": AveragePool.make,
         "GlobalMaxPool": GlobalMaxPool.make, "GlobalAveragePool": GlobalAveragePool.make, "LRN": LRN.make,
@@ -47,7 +48,7 @@ enum Kernels {
         "Round": Round.make, "Sin": Sin.make, "Cos": Cos.make, "Softsign": Softsign.make, "Mish": Mish.make,
         "Celu": Celu.make, "ThresholdedRelu": ThresholdedRelu.make, "Shrink": Shrink.make, "Not": Not.make,
         "IsNaN": IsNaN.make, "IsInf": IsInf.make,
-        // binary with broadcasting
+        // elementwise with broadcasting
         "Add": BinaryOp<AddOp>.make, "Sub": BinaryOp<SubOp>.make, "Mul": BinaryOp<MulOp>.make,
         "Div": BinaryOp<DivOp>.make, "Sum": Sum.make, "Pow": BinaryOp<PowOp>.make, "Mod": Mod.make,
         "PRelu": BinaryOp<PReluOp>.make,
@@ -55,7 +56,7 @@ enum Kernels {
         "LessOrEqual": BinaryOp<LessOrEqualOp>.make, "GreaterOrEqual": BinaryOp<GreaterOrEqualOp>.make,
         "And": BinaryOp<AndOp>.make, "Or": BinaryOp<OrOp>.make, "Xor": BinaryOp<XorOp>.make,
         "BitShift": BitShift.make, "Where": Where.make, "Min": Min.make, "Max": Max.make, "Mean": Mean.make,
-        // structure
+        // structure and data movement
         "Concat": Concat.make, "Split": Split.make, "Reshape": Reshape.make, "Flatten": Flatten.make,
         "Transpose": Transpose.make, "Squeeze": Squeeze.make, "Unsqueeze": Unsqueeze.make,
         "Resize": Resize.make, "Upsample": Resize.make, "Pad": Pad.make, "Slice": Slice.make, "Gather": Gather.make,
@@ -63,13 +64,13 @@ enum Kernels {
         "ScatterND": ScatterND.make, "ScatterElements": ScatterElements.make, "Compress": Compress.make,
         "OneHot": OneHot.make, "NonZero": NonZero.make, "Trilu": Trilu.make, "Range": Range.make,
         "Shape": Shape.make, "Size": Size.make, "ConstantOfShape": ConstantOfShape.make,
-        // reductions and softmax
+        // reductions, softmax, selection
         "Softmax": Softmax.make, "LogSoftmax": Softmax.makeLog,
         "ReduceMean": Reduce.makeMean, "ReduceSum": Reduce.makeSum, "ReduceMax": Reduce.makeMax,
         "ReduceMin": Reduce.makeMin, "ReduceProd": Reduce.makeProd, "ReduceL1": Reduce.makeL1, "ReduceL2": Reduce.makeL2,
         "ReduceSumSquare": Reduce.makeSumSquare, "ReduceLogSum": Reduce.makeLogSum, "ReduceLogSumExp": Reduce.makeLogSumExp,
         "ArgMax": ArgMax.make, "ArgMin": ArgMax.makeMin, "TopK": TopK.make, "Hardmax": Hardmax.make, "CumSum": CumSum.make,
-        // identities
+        // identities and casts
         "Dropout": Identity.make, "Identity": Identity.make, "Cast": Cast.make, "CastLike": Cast.make,
     ]
 }

@@ -1,7 +1,7 @@
 import ONNX
 
-/// LayerNormalization(X, Scale, B?; axis = −1, epsilon = 1e-5; stash_type 1 = float32
-/// statistics, the only one run): normalizes over the axes [axis, rank) — every index of
+/// LayerNormalization(X, Scale, B?; axis = −1, epsilon = 1e-5; stash_type is ignored, the
+/// statistics are accumulated in double): normalizes over the axes [axis, rank) — every index of
 /// the leading axes is one block — with Scale and B broadcast to the normalized shape
 /// X.shape[axis…] (numpy rules). Outputs Y, and optionally Mean and InvStdDev shaped
 /// X.shape[..<axis] + [1, …]. Math and VJP: ``NormalizationKernel``.

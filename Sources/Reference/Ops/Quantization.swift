@@ -121,9 +121,9 @@ struct QuantizedKernel: Kernel {
         }
     }
 
-    /// The real-valued result (bias added).
-    func real(_ inputs: [Value?], _ inner: [Value?]) throws(ReferenceError) -> Value? {
-        guard var y = try self.inner.forward(inner).first else { return nil }
+    /// The real-valued result (bias added) from the float op's outputs.
+    func real(_ inputs: [Value?], _ outs: [Value]) -> Value? {
+        guard var y = outs.first else { return nil }
         if let bias, let b = inputs[bias], !b.data.isEmpty {
             for i in y.data.indices { y.data[i] += b.data[i % b.data.count] }
         }
@@ -131,7 +131,7 @@ struct QuantizedKernel: Kernel {
     }
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
-        guard let y = try real(inputs, innerInputs(inputs)) else { return [] }
+        guard let y = real(inputs, try inner.forward(innerInputs(inputs))) else { return [] }
         guard let outScale, let s = inputs[outScale]?.data, let range = quantRange(dtype) else {
             return [Value(shape: y.shape, data: y.data, dtype: dtype)]
         }
@@ -146,7 +146,8 @@ struct QuantizedKernel: Kernel {
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
         let inner = innerInputs(a.inputs)
-        guard let y = try real(a.inputs, inner) else { return a.inputs.map { _ in nil } }
+        let innerOuts = try self.inner.forward(inner)
+        guard let y = real(a.inputs, innerOuts) else { return a.inputs.map { _ in nil } }
         var g = a.grad
         let n = y.count
         if let outScale, let s = a.inputs[outScale]?.data, let range = quantRange(dtype) {
@@ -164,7 +165,6 @@ struct QuantizedKernel: Kernel {
             case .fixed: return false
             }
         }
-        let innerOuts = try self.inner.forward(inner)
         var grads = innerOuts.map { [Float].zeros(a.rows * $0.count) }
         if !grads.isEmpty { grads[0] = g }
         let gi = try self.inner.backward(BackwardArgs(inputs: inner, outputs: innerOuts, grads: grads, rows: a.rows, wants: innerWants))
