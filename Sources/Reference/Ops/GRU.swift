@@ -30,6 +30,7 @@ struct GRUCell: RecurrentCell {
         guard let wv = try c.perDirection(1, d, each: 3 * h * x[2]), let rv = try c.perDirection(2, d, each: 3 * h * h) else {
             throw c.fail("missing W or R")
         }
+        try c.checkRecurrentStates(d: d, b: x[1], h: h)
         let bias = try c.perDirection(3, d, each: 6 * h)
         let acts = try RNNActivation.parse(c, defaults: ["Sigmoid", "Tanh"], directions: d)
         let cells = (0..<d).map { k in

@@ -36,6 +36,7 @@ struct LSTMCell: RecurrentCell {
     static func build(_ c: KernelContext, x: [Int], h: Int, reverse: [Bool], w: [[Float]], r: [[Float]],
                       peepholes: Int = 7) throws(ReferenceError) -> RecurrentKernel {
         let d = reverse.count
+        try c.checkRecurrentStates(d: d, b: x[1], h: h, cell: 6)
         let bias = try c.perDirection(3, d, each: 8 * h)
         let p = c.has(peepholes) ? try c.perDirection(peepholes, d, each: 3 * h) : nil
         let acts = try RNNActivation.parse(c, defaults: ["Sigmoid", "Tanh", "Tanh"], directions: d)

@@ -18,7 +18,8 @@ func quantRange(_ t: DataType) -> (lo: Float, hi: Float)? {
     case .int8: return (-128, 127)
     case .uint16: return (0, 65535)
     case .int16: return (-32768, 32767)
-    case .int32: return (-2_147_483_648, 2_147_483_647)
+    // The largest float32 below 2³¹ (2³¹ − 1 itself is not a float32).
+    case .int32: return (-0x1p31, 0x1.fffffep30)
     default: return nil
     }
 }

@@ -22,6 +22,7 @@ struct RNNCell: RecurrentCell {
         guard let wv = try c.perDirection(1, d, each: h * x[2]), let rv = try c.perDirection(2, d, each: h * h) else {
             throw c.fail("missing W or R")
         }
+        try c.checkRecurrentStates(d: d, b: x[1], h: h)
         let bias = try c.perDirection(3, d, each: 2 * h)
         let acts = try RNNActivation.parse(c, defaults: ["Tanh"], directions: d)
         let cells = (0..<d).map { k in

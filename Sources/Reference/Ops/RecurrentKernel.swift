@@ -165,6 +165,14 @@ extension KernelContext {
         }
     }
 
+    /// Checks sequence_lens (B) and the initial states (D, B, H) at inputs 4, 5 and `cell`.
+    func checkRecurrentStates(d: Int, b: Int, h: Int, cell: Int? = nil) throws(ReferenceError) {
+        if has(4), try shape(4).reduce(1, *) != b { throw fail("sequence_lens \(try shape(4)) does not have \(b) entries") }
+        for i in [5] + (cell.map { [$0] } ?? []) where has(i) {
+            guard try shape(i) == [d, b, h] else { throw fail("initial state \(try shape(i)) is not [\(d), \(b), \(h)]") }
+        }
+    }
+
     /// Constant input `i` split into `parts` equal slices (per direction), or nil when absent.
     func perDirection(_ i: Int, _ parts: Int, each: Int) throws(ReferenceError) -> [[Float]]? {
         guard let v = try constantFloats(i) else { return nil }

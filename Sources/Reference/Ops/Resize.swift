@@ -45,6 +45,9 @@ enum Resize {
         } else {
             throw c.fail("neither scales nor sizes given")
         }
+        guard let total = Shapes.checkedProduct(out), total <= Engine.maxElements else {
+            throw c.fail("output \(out) is larger than the engine holds")
+        }
         let ctm = modern ? (c.node.string("coordinate_transformation_mode") ?? "half_pixel") : "asymmetric"
         let nearest = modern ? (c.node.string("nearest_mode") ?? "round_prefer_floor") : "floor"
         let a = Double(c.node.float("cubic_coeff_a") ?? -0.75)
