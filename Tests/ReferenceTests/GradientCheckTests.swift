@@ -109,10 +109,11 @@ struct GradientCheckTests {
         return c
     }()
 
-    @Test(arguments: cases)
+    @Test(arguments: cases + opCases + recurrentCases)
     func vjpMatchesFiniteDifferences(_ c: OpCase) throws {
         let graph = try c.graph()
-        let engine = try Engine(graph: graph, output: c.outputs[0])
+        let output = c.checked ?? c.outputs[0]
+        let engine = try Engine(graph: graph, output: output)
         let feeds = c.feeds()
         let trace = try engine.forward(feeds)
         let y = trace.result
@@ -123,7 +124,7 @@ struct GradientCheckTests {
         for (name, _) in c.inputs {
             guard let x = feeds[name] else { continue }
             // One engine per perturbed input: gradients flow through what depends on it.
-            let perInput = try Engine(graph: graph, output: c.outputs[0], input: name)
+            let perInput = try Engine(graph: graph, output: output, input: name)
             let jac = try perInput.vjp(try perInput.forward(feeds), cotangents: eye, rows: y.count)
             #expect(jac.count == y.count * x.count)
             var worst: Float = 0

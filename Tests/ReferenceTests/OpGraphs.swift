@@ -14,6 +14,11 @@ struct OpCase: CustomStringConvertible, Sendable {
     var attributes: [String: Attribute] = [:]
     var outputs: [String] = ["y"]
     var opset = 17
+    /// The output a test differentiates (default: the first).
+    var checked: String? = nil
+    /// The op's domain ("" or "com.microsoft").
+    var domain = ""
+    var opsets: [String: Int] { domain.isEmpty ? ["": opset] : ["": opset, domain: 1] }
     /// How to draw input values (kinks are kept at a distance from the FD step).
     var values: ValueKind = .normal
 
@@ -30,12 +35,12 @@ struct OpCase: CustomStringConvertible, Sendable {
 
     func graph(output: String? = nil) throws -> ModelGraph {
         let names = order ?? (inputs.map(\.0) + constants.map(\.name))
-        let node = Node(name: "n0", opType: op, inputs: names, outputs: outputs, attributes: attributes)
+        let node = Node(name: "n0", opType: op, domain: domain, inputs: names, outputs: outputs, attributes: attributes)
         let g = Graph(name: label, nodes: [node], initializers: constants,
                       inputs: inputs.map { ValueInfo(name: $0.0, elementType: .float, shape: $0.1.map { .value($0) }) },
-                      outputs: outputs.map { ValueInfo(name: $0, elementType: .float, shape: nil) })
+                      outputs: outputs.filter { !$0.isEmpty }.map { ValueInfo(name: $0, elementType: .float, shape: nil) })
         return try ModelGraph(model: Model(path: "\(label).onnx", irVersion: 8, producerName: "tests",
-                                           producerVersion: "1", opsets: ["": opset], graph: g))
+                                           producerVersion: "1", opsets: opsets, graph: g))
     }
 
     /// Seeded input values of the kind requested.

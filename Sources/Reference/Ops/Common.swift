@@ -13,7 +13,7 @@ struct TableKernel: Kernel {
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        return [Value(shape: shape, data: IndexTable.gather(x.data, table, inCount: inCount, fill: fill))]
+        return [Value(shape: shape, data: IndexTable.gather(x.data, table, inCount: inCount, fill: fill), dtype: x.dtype)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
@@ -117,5 +117,91 @@ extension KernelContext {
         } catch {
             throw fail(error.localizedDescription)
         }
+    }
+}
+
+/// A gather whose offset table is built from the run-time values of its index operands
+/// (indices, masks, a condition): they may be computed, even from the perturbed tensor, so
+/// the table is rebuilt at every call. The VJP scatter-adds into input 0; the index operands
+/// have no gradient.
+protocol RuntimeGather: Kernel {
+    func table(_ inputs: [Value?]) throws(ReferenceError) -> TableKernel
+}
+
+extension RuntimeGather {
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] { try table(inputs).forward(inputs) }
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] { try table(a.inputs).backward(a) }
+}
+
+/// An index read from a tensor, made non-negative for an axis of extent `n` (−n ≤ i < n).
+func wrapIndex(_ v: Float, _ n: Int) -> Int? {
+    let i = Int(saturatingInt64(v))
+    let j = i < 0 ? i + n : i
+    return j >= 0 && j < n ? j : nil
+}
+
+/// ScatterND and ScatterElements: out = data with updates written (or combined by
+/// `reduction`: none, add, mul, max, min) at targets computed from run-time indices.
+/// `targets` lists, per element of updates, its flat offset in the output.
+/// VJP (none, add): d data = g, zeroed at written positions for none; d updates = g at the
+/// target (for none with a repeated target, only its last writer, which is the one kept).
+/// mul/max/min have no VJP here (backward refuses them).
+protocol ScatterKernel: Kernel {
+    var node: String { get }
+    var reduction: String { get }
+    func targets(_ inputs: [Value?]) throws(ReferenceError) -> [Int]
+}
+
+extension ScatterKernel {
+    func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
+        guard let data = inputs[0], let updates = inputs[2] else { return [] }
+        let t = try targets(inputs)
+        var y = data.data
+        for (s, o) in t.enumerated() {
+            let u = updates.data[s]
+            switch reduction {
+            case "add": y[o] += u
+            case "mul": y[o] *= u
+            case "max": y[o] = max(y[o], u)
+            case "min": y[o] = min(y[o], u)
+            default: y[o] = u
+            }
+        }
+        return [Value(shape: data.shape, data: y, dtype: data.dtype)]
+    }
+
+    func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
+        guard reduction == "none" || reduction == "add" else {
+            throw .badNode(node: node, op: "Scatter", reason: "no VJP for reduction '\(reduction)'")
+        }
+        guard let data = a.inputs[0] else { return [nil, nil, nil] }
+        let t = try targets(a.inputs)
+        let n = data.count, m = t.count
+        // For `none`, the update that survives at each target (the last one written).
+        var writer = [Int](repeating: -1, count: n)
+        for (s, o) in t.enumerated() { writer[o] = s }
+        var gd: [Float]? = nil, gu: [Float]? = nil
+        if a.wants[0] {
+            var g = a.grad
+            if reduction == "none" { for r in 0..<a.rows { for o in 0..<n where writer[o] >= 0 { g[r * n + o] = 0 } } }
+            gd = g
+        }
+        if a.wants.count > 2, a.wants[2] {
+            var g = [Float](repeating: 0, count: a.rows * m)
+            for r in 0..<a.rows {
+                for (s, o) in t.enumerated() where reduction == "add" || writer[o] == s { g[r * m + s] = a.grad[r * n + o] }
+            }
+            gu = g
+        }
+        return [gd, nil, gu]
+    }
+}
+
+extension KernelContext {
+    /// The `reduction` attribute of ScatterND/ScatterElements (opset 16+), checked.
+    func scatterReduction() throws(ReferenceError) -> String {
+        let r = node.string("reduction") ?? "none"
+        guard ["none", "add", "mul", "max", "min"].contains(r) else { throw fail("unknown reduction '\(r)'") }
+        return r
     }
 }

@@ -35,7 +35,7 @@ struct Concat: Kernel {
             }
             col += w
         }
-        return [Value(shape: shape, data: y)]
+        return [Value(shape: shape, data: y, dtype: inputs.first??.dtype ?? .float)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {

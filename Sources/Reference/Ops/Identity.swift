@@ -1,12 +1,12 @@
-/// Same values, new shape: the kernel behind Identity, Dropout (inference), Cast to a
-/// float type, Reshape, Flatten, Squeeze and Unsqueeze. The VJP passes the cotangent
+/// Same values, new shape: the kernel behind Identity, Dropout (inference), Reshape,
+/// Flatten, Squeeze and Unsqueeze. The VJP passes the cotangent
 /// through unchanged (the element order is the same).
 struct ReshapeKernel: Kernel {
     let shape: [Int]
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        return [Value(shape: shape, data: x.data)]
+        return [Value(shape: shape, data: x.data, dtype: x.dtype)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
@@ -16,7 +16,6 @@ struct ReshapeKernel: Kernel {
 
 /// Identity and Dropout (inference: the identity; the optional mask output is all ones,
 /// i.e. every element kept, and carries no gradient).
-/// Cast is the identity when it casts to a float type (the engine computes in float32).
 enum Identity {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         if c.op == "Dropout", c.node.int("training_mode") == 1 {
@@ -26,15 +25,6 @@ enum Identity {
         if c.op == "Dropout", c.node.outputs.count > 1 { return DropoutKernel(shape: shape) }
         return ReshapeKernel(shape: shape)
     }
-
-    static func makeCast(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
-        let to = c.node.int("to") ?? 1
-        // FLOAT, DOUBLE: the values are kept in float32.
-        guard to == 1 || to == 11 else {
-            throw c.fail("Cast to type \(to) on a computed tensor is not supported (only to FLOAT/DOUBLE)")
-        }
-        return ReshapeKernel(shape: try c.shape(0))
-    }
 }
 
 /// Dropout at inference with its mask output requested: y = x, mask = 1.
@@ -43,7 +33,8 @@ struct DropoutKernel: Kernel {
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        return [Value(shape: shape, data: x.data), Value(shape: shape, data: [Float](repeating: 1, count: x.count))]
+        return [Value(shape: shape, data: x.data, dtype: x.dtype),
+                Value(shape: shape, data: [Float](repeating: 1, count: x.count), dtype: .bool)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {

@@ -1,6 +1,8 @@
 /// MaxPool (kernel_shape, strides, pads/auto_pad, dilations, ceil_mode) over (N, C, spatial…);
-/// padding never wins. VJP: each output's cotangent goes to its window's first maximum
-/// (recomputed from the saved input), accumulated where windows overlap.
+/// padding never wins. The optional Indices output (INT64) is the flat index of each
+/// maximum in X (storage_order 0, row-major over all of X). VJP: each output's cotangent
+/// goes to its window's first maximum (recomputed from the saved input), accumulated where
+/// windows overlap; Indices carry no gradient.
 struct MaxPool: Kernel {
     let windows: WindowTable
     let shape: [Int]
@@ -8,7 +10,6 @@ struct MaxPool: Kernel {
 
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         let x = try c.shape(0)
-        if c.node.outputs.count > 1, !c.node.outputs[1].isEmpty { throw c.fail("the Indices output is not supported") }
         if c.node.int("storage_order") == 1 { throw c.fail("storage_order = 1 is not supported") }
         let g = try c.poolGeometry(x)
         return MaxPool(windows: WindowTable(g), shape: [x[0], x[1]] + g.output, planes: x[0] * x[1])
@@ -34,7 +35,8 @@ struct MaxPool: Kernel {
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
         let idx = argmax(x.data)
-        return [Value(shape: shape, data: idx.map { $0 < 0 ? 0 : x.data[$0] })]
+        return [Value(shape: shape, data: idx.map { $0 < 0 ? 0 : x.data[$0] }, dtype: x.dtype),
+                Value(shape: shape, data: idx.map { Float(max($0, 0)) }, dtype: .int64)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {

@@ -1,10 +1,13 @@
 import Foundation
+import ONNX
 
 /// A scalar function applied elementwise, with its derivative. `derivative(x, y)` gets
 /// the input and the forward output (cheaper for Sigmoid/Tanh).
 protocol PointwiseFunction: Sendable {
     func value(_ x: Float) -> Float
     func derivative(_ x: Float, _ y: Float) -> Float
+    /// The result's element type for an input of type `x` (default: the same).
+    func resultType(_ x: DataType) -> DataType
 }
 
 /// y = f(x) elementwise; VJP dx = f′(x)·dy, the derivative computed once per backward
@@ -16,7 +19,7 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
         guard let x = inputs.first ?? nil else { return [] }
         var y = x.data
         for i in y.indices { y[i] = f.value(y[i]) }
-        return [Value(shape: x.shape, data: y)]
+        return [Value(shape: x.shape, data: y, dtype: f.resultType(x.dtype))]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
@@ -35,6 +38,8 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
 }
 
 extension PointwiseFunction {
+    func resultType(_ x: DataType) -> DataType { x }
+
     /// The kernel for this function (no shape checks needed).
     func kernel() -> any Kernel { PointwiseKernel(f: self) }
 }

@@ -33,7 +33,7 @@ struct Split: Kernel {
         for (s, w) in zip(shapes, widths) {
             var y = [Float](repeating: 0, count: outer * w)
             for o in 0..<outer { for j in 0..<w { y[o * w + j] = x.data[o * total + col + j] } }
-            outs.append(Value(shape: s, data: y))
+            outs.append(Value(shape: s, data: y, dtype: x.dtype))
             col += w
         }
         return outs

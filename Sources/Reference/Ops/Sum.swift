@@ -26,7 +26,7 @@ struct Sum: Kernel {
             guard let x else { continue }
             if let t { for i in y.indices { y[i] += x.data[Int(t[i])] } } else { for i in y.indices { y[i] += x.data[i] } }
         }
-        return [Value(shape: shape, data: y)]
+        return [Value(shape: shape, data: y, dtype: inputs.first??.dtype ?? .float)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
