@@ -25,23 +25,12 @@ struct OpCaseTests {
 
     /// Cases the engine is not expected to run, with the reason.
     static let expectedUnsupported: [String: String] = [
-        // Control flow: flattened into the graph before the engine sees it (another change).
-        "if_reducesum_cond_true": "If (control flow is flattened before the engine)",
-        "if_reducesum_cond_false": "If (control flow is flattened before the engine)",
-        "family_if_weights_sr_input": "If (control flow is flattened before the engine)",
-        "family_if_weights_constant_condition": "If (control flow is flattened before the engine)",
-        "family_if_weights_shape_condition": "If (control flow is flattened before the engine)",
-        "loop_trip_count_scan_output": "Loop (control flow is flattened before the engine)",
-        "loop_cond_early_exit": "Loop (control flow is flattened before the engine)",
-        "loop_cond_only_no_trip_count": "Loop (control flow is flattened before the engine)",
-        "scan_accumulate_opset16": "Scan (control flow is flattened before the engine)",
-        "scan_reverse_axis1_opset16": "Scan (control flow is flattened before the engine)",
+        // Loops Kappa does not unroll (the analysis reports them unsupported with the reason).
+        "loop_cond_early_exit": "Loop whose body computes its condition (an early exit) is not unrolled",
+        "loop_cond_only_no_trip_count": "Loop without a constant trip count is not unrolled",
         // Data types the ONNX loader does not read.
         "quantizelinear_int4_roundtrip_opset21": "the loader rejects INT4 (data type 22) tensors",
         "dequantizelinear_int4_uint4_initializers_opset21": "the loader rejects INT4/UINT4 (data types 22, 21) tensors",
-        // Size's value does not depend on the perturbed input, the loader does not fold it
-        // (it folds a static Shape), and Engine refuses an output independent of its input.
-        "size": "Size(X) is input-independent and not folded by the loader; Engine refuses such an output",
     ]
 
     struct Tolerance: Decodable, Sendable {

@@ -67,7 +67,7 @@ public final class Engine {
         for idx in graph.order {
             let n = nodes[idx]
             if n.opType == "Shape" || n.opType == "Size" { continue }
-            if n.inputs.contains(where: { variable.contains($0) }) {
+            if (n.inputs + n.subgraphReferences).contains(where: { variable.contains($0) }) {
                 for o in n.outputs where !o.isEmpty && graph.constants[o] == nil { variable.insert(o) }
             }
         }

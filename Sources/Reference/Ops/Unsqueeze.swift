@@ -1,9 +1,12 @@
 /// Unsqueeze: inserts axes of extent 1 at the given positions of the output
-/// (attribute before opset 13, constant input after).
+/// (attribute before opset 13, constant input after; the attribute also at any opset, as the
+/// flattener writes the Unsqueeze nodes that stack scan outputs).
 enum Unsqueeze {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         let x = try c.shape(0)
-        guard let axes = c.opset < 13 ? c.node.ints("axes") : try c.constantInts(1) else {
+        var given = c.node.ints("axes")
+        if given == nil, c.opset >= 13 { given = try c.constantInts(1) }
+        guard let axes = given else {
             throw c.fail("missing axes")
         }
         let r = x.count + axes.count
