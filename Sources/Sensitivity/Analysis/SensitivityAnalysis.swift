@@ -163,7 +163,7 @@ public enum SensitivityAnalysis {
         return Gains(forward: g, backward: h)
     }
 
-    /// Eq. 8's rounding points (DESIGN.md §1.4): the inputs of weight layers, and every
+    /// Eq. 8's rounding points (DESIGN.md §1.4): the inputs of weight layers (LSTM/GRU/RNN included), and every
     /// activation quantizer (the output of a QuantizeLinear→DequantizeLinear pair and of the
     /// rounding ops the table marks), with E = Σ h(r).
     static func roundingPoints(_ plan: Plan, gains: Gains) -> (Set<String>, ModePair) {
@@ -174,6 +174,7 @@ public enum SensitivityAnalysis {
             case let .weight(l): points.insert(l.input)
             case .rule:
                 let n = p.node
+                if RecurrentNode.Op(rawValue: n.opType) != nil { points.formUnion(ctx.variableInputs(n)) }  // X, h0, c0 meet W, R
                 if n.opType == "DequantizeLinear", let q = n.input(0).flatMap({ ctx.producer($0) }), q.opType == "QuantizeLinear",
                    let out = n.outputs.first, ctx.isVariable(out) {
                     points.insert(out)

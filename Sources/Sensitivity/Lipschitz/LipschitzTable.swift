@@ -2,7 +2,7 @@ import ONNX
 
 /// The Lipschitz constants (ℓ2) of the nodes that are not weight layers, DESIGN.md §1.2.
 /// One file per op family (`LipschitzTable+Activations.swift`, `+Pooling`, `+LRN`,
-/// `+Resize`, `+Shape`, `+Elementwise`, `+Gate`); this file dispatches.
+/// `+Resize`, `+Shape`, `+Elementwise`, `+Gate`, `+Recurrent`); this file dispatches.
 ///
 /// Every node gets a rule: a finite constant, "unbounded" with the reason (attention
 /// products, normalisations that divide by a data-dependent statistic), or
@@ -19,6 +19,7 @@ public enum LipschitzTable {
             // No input depends on the data (e.g. Shape of a constant, ConstantOfShape): g = 0.
             return NodeRule(terms: [])
         }
+        if RecurrentNode.Op(rawValue: n.opType) != nil { return recurrent(n, ctx) }
         if let r = activation(n, x, ctx) { return r }
         if let r = shapeOp(n, x, vars, ctx) { return r }
         if let r = pooling(n, x, ctx) { return r }
