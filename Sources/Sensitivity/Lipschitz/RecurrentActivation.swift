@@ -130,13 +130,13 @@ extension RecurrentActivation {
     /// The activations of every direction (`perDirection` each: LSTM 3, GRU 2, RNN 1), each as
     /// the list of its possible readings, or a reason why they cannot be read.
     ///
-    /// The parameters are consumed in order; the runtimes disagree on how (recurrent.md §1):
-    /// onnxruntime gives them only to the activations that take one, with defaults LeakyRelu
-    /// 0.01, HardSigmoid (0.2, 0.5), Elu 1.0 and 0 for the rest when the list runs out; the
-    /// ONNX text ("consumed in the order of activation functions", defaults of the standalone
-    /// ops) also reads them by position, with ThresholdedRelu's default 1.0. Both readings are
-    /// kept and the bound uses the hull of their constants (sound for either runtime).
-    /// Affine and ScaledTanh have no standalone default: a missing parameter is an error.
+    /// The parameters are consumed in order by the activations that take one (recurrent.md §1,
+    /// checked against onnxruntime). When the list runs out the runtimes disagree (§1, §8.5):
+    /// onnxruntime uses LeakyRelu 0.01, HardSigmoid (0.2, 0.5), Elu 1.0 — the standalone ops'
+    /// defaults — and 0 for the rest, while the standalone ThresholdedRelu defaults to α = 1.0;
+    /// both readings are kept there and the bound uses the hull of their constants (sound for
+    /// either; for ThresholdedRelu that means discontinuous, i.e. unbounded). Affine and
+    /// ScaledTanh have no standalone default: a missing parameter makes the node unbounded.
     static func parse(_ n: Node, directions: Int, perDirection k: Int, defaults: [RecurrentActivation]) -> Result<[[RecurrentActivation]], RecurrentError> {
         guard case let .strings(names)? = n.attributes["activations"], !names.isEmpty else {
             return .success((0..<directions).flatMap { _ in defaults }.map { [$0] })
@@ -146,61 +146,43 @@ extension RecurrentActivation {
         guard list.count == k * directions else {
             return .failure(.malformed("activations has \(names.count) entries; \(n.opType) with \(directions) direction(s) needs \(k * directions)"))
         }
-        var kinds: [Kind] = []
-        for s in list {
-            guard let kind = Kind(rawValue: s.lowercased()) else {
-                return .failure(.malformed("activation '\(s)' is not one of the ONNX recurrent activations"))
-            }
-            kinds.append(kind)
-        }
         let alphas = (n.floats("activation_alpha") ?? []).map(Double.init)
         let betas = (n.floats("activation_beta") ?? []).map(Double.init)
         var ia = 0, ib = 0
         var out: [[RecurrentActivation]] = []
-        for (pos, kind) in kinds.enumerated() {
-            // onnxruntime: consumed only by the activations that take the parameter.
-            var a1: Double? = nil, b1: Double? = nil
-            if kind.takesAlpha { a1 = ia < alphas.count ? alphas[ia] : ortDefault(kind).alpha; ia += 1 }
-            if kind.takesBeta { b1 = ib < betas.count ? betas[ib] : ortDefault(kind).beta; ib += 1 }
-            // Positional reading, standalone-op defaults.
-            let a2: Double? = kind.takesAlpha ? (pos < alphas.count ? alphas[pos] : specDefault(kind).alpha) : nil
-            let b2: Double? = kind.takesBeta ? (pos < betas.count ? betas[pos] : specDefault(kind).beta) : nil
-            let name = list[pos]
-            var readings: [RecurrentActivation] = []
-            for (a, b) in [(a1, b1), (a2, b2)] {
-                if (kind.takesAlpha && a == nil) || (kind.takesBeta && b == nil) {
-                    return .failure(.unbounded("activation \(name) needs activation_alpha/beta values the node does not give, and the runtimes disagree on the default"))
-                }
-                let r = RecurrentActivation(kind, alpha: a ?? 0, beta: b ?? 0, name: name)
-                if !readings.contains(r) { readings.append(r) }
+        for name in list {
+            guard let kind = Kind(rawValue: name.lowercased()) else {
+                return .failure(.malformed("activation '\(name)' is not one of the ONNX recurrent activations"))
             }
-            out.append(readings)
+            var alpha: [Double] = [0], beta: [Double] = [0]
+            if kind.takesAlpha {
+                if ia < alphas.count { alpha = [alphas[ia]] } else { alpha = defaultAlphas(kind) }
+                ia += 1
+            }
+            if kind.takesBeta {
+                if ib < betas.count { beta = [betas[ib]] } else { beta = defaultBetas(kind) }
+                ib += 1
+            }
+            guard !alpha.isEmpty, !beta.isEmpty else {
+                return .failure(.unbounded("activation \(name) needs activation_alpha/beta values the node does not give (no default is defined)"))
+            }
+            out.append(alpha.flatMap { a in beta.map { b in RecurrentActivation(kind, alpha: a, beta: b, name: name) } })
         }
         return .success(out)
     }
 
-    /// onnxruntime's fallbacks when the parameter list runs out (nil: its "0" for Affine and
-    /// ScaledTanh, which contradicts any standalone definition; treated as missing).
-    static func ortDefault(_ k: Kind) -> (alpha: Double?, beta: Double?) {
+    /// The readings of a missing α: onnxruntime's and the standalone op's default (empty: none).
+    static func defaultAlphas(_ k: Kind) -> [Double] {
         switch k {
-        case .leakyrelu: return (0.01, nil)
-        case .hardsigmoid: return (0.2, 0.5)
-        case .elu: return (1.0, nil)
-        case .thresholdedrelu: return (0, nil)
-        default: return (nil, nil)
+        case .leakyrelu: return [0.01]
+        case .hardsigmoid: return [0.2]
+        case .elu: return [1.0]
+        case .thresholdedrelu: return [0, 1.0]
+        default: return []
         }
     }
 
-    /// The standalone ONNX operators' defaults.
-    static func specDefault(_ k: Kind) -> (alpha: Double?, beta: Double?) {
-        switch k {
-        case .leakyrelu: return (0.01, nil)
-        case .hardsigmoid: return (0.2, 0.5)
-        case .elu: return (1.0, nil)
-        case .thresholdedrelu: return (1.0, nil)
-        default: return (nil, nil)
-        }
-    }
+    static func defaultBetas(_ k: Kind) -> [Double] { k == .hardsigmoid ? [0.5] : [] }
 
     /// The hull of the bounds of every reading on [−w, w]; nil if one is discontinuous there.
     static func bounds(_ readings: [RecurrentActivation], halfWidth w: Double) -> ActivationBounds? {
