@@ -91,6 +91,9 @@ struct RecurrentNode {
             return .failure(.malformed("W has shape \(wT.dims); expected [\(D), \(G * H), input_size]"))
         }
         let inputSize = wT.dims[2]
+        for t in [wT, rT, bT, pT].compactMap({ $0 }) where t.nonFiniteCount() > 0 {
+            return .failure(.unbounded("weight '\(t.name)' holds NaN or infinite values"))
+        }
         if let bT, bT.count != D * 2 * G * H { return .failure(.malformed("B has shape \(bT.dims); expected [\(D), \(2 * G * H)]")) }
         if let pT, pT.count != D * 3 * H { return .failure(.malformed("P has shape \(pT.dims); expected [\(D), \(3 * H)]")) }
         // Sequence length and lengths.
@@ -139,7 +142,7 @@ struct RecurrentNode {
                 return .success((0..<D).map { d in v[(d * per)..<((d + 1) * per)].reduce(0) { max($0, abs($1)) } })
             }
             guard needed else { return .success(zero) }
-            let what = ctx.isVariable(name) ? "depends on the input" : "is computed at run time"
+            let what = ctx.isVariable(name) ? "depends on the input" : "is not a constant (a run-time value)"
             return .failure(.unbounded("\(label) '\(name)' \(what) and has no proven range: the gain from X grows without bound with ‖\(label)‖∞ (recurrent.md §8.4)"))
         }
         let kH: [Double], kC: [Double]
@@ -220,17 +223,19 @@ struct RecurrentNode {
         var per: [[NodeRule.Term]] = []
         for k in 0..<outputs {
             var t: [NodeRule.Term] = []
+            // An omitted output feeds nothing (and must not show in the node's L).
+            guard k < node.outputs.count, !node.outputs[k].isEmpty else { per.append(t); continue }
             if ctx.isVariable(x) { t.append(.init(x, gain(g.x[k]))) }
             if let h0, ctx.isVariable(h0) { t.append(.init(h0, gain(g.h0[k]))) }
             if let c0, ctx.isVariable(c0) { t.append(.init(c0, gain(g.c0[k]))) }
             per.append(t)
         }
-        var rule = NodeRule(terms: per[0], reason: reason(head, g, margin: margin, systems: systems))
+        var rule = NodeRule(terms: per.first { !$0.isEmpty } ?? [], reason: reason(head, g, margin: margin, systems: systems, isVariable: ctx.isVariable))
         rule.outputTerms = per
         return rule
     }
 
-    func reason(_ head: String, _ g: RecurrentGains, margin: Double, systems: [ComparisonSystem]) -> String {
+    func reason(_ head: String, _ g: RecurrentGains, margin: Double, systems: [ComparisonSystem], isVariable: (String) -> Bool) -> String {
         let theorem = op == .lstm ? "Thm L" : op == .gru ? "Thm G" : "Thm R"
         func text(_ v: ScaledValue) -> String {
             let d = v.inflated(margin).double
@@ -240,6 +245,10 @@ struct RecurrentNode {
         let names = ["Y", "Y_h", "Y_c"]
         for k in 0..<(op == .lstm ? 3 : 2) where k < node.outputs.count && !node.outputs[k].isEmpty {
             parts.append("L_\(names[k]) = " + (k == 0 ? "\(g.method) = " : "") + text(g.x[k]))
+        }
+        for (name, gains) in [(h0, g.h0), (c0, g.c0)] {
+            guard let name, isVariable(name), let k = (0..<3).first(where: { $0 < node.outputs.count && !node.outputs[$0].isEmpty }) else { continue }
+            parts.append("L_\(names[k])(\(name)) = " + text(gains[k]))
         }
         var tail = "recurrent.md \(theorem)"
         if op != .rnn { tail += ", κ_T = \(NumberText.value(systems.map(\.kappa).max()))" }

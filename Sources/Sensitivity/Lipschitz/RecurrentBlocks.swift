@@ -9,12 +9,13 @@ import Linalg
 /// (LSTM i, o, f, c; GRU z, r, h; RNN one block). Values are read as Double (no rounding of
 /// FLOAT, FLOAT16 or DOUBLE weights).
 ///
-/// Accuracy of a norm: the rows are copied to a float64 matrix and σ₁ taken from LAPACK
-/// `dgesdd` (``SpectralNorm/singularValues(_:rows:cols:)``), which is backward stable: the
-/// computed σ̂₁ is σ₁(A + E) with ‖E‖₂ ≤ c·p(m, n)·u·‖A‖₂, p a modest polynomial (LAPACK Users'
-/// Guide §4.9: p(m, n) ≲ max(m, n)), u = 2⁻⁵³. Hence σ₁ ≤ σ̂₁·(1 + margin) with
-/// margin = 1e-12 + 16·(m + n)·min(m, n)·u, a generous cover of that constant (for a 512 × 128
-/// block 1.2e-10). The upper end σ̂₁·(1 + margin) is what every bound uses.
+/// Accuracy of a norm: the rows are copied to a float64 matrix, scaled by an exact power of 2,
+/// and σ₁ taken from LAPACK `dgesdd` (``SpectralNorm/singularValues(_:rows:cols:)``), which is
+/// backward stable: |σ̂₁ − σ₁| ≤ p(m, n)·u·σ₁ with p a modestly growing function of the
+/// dimensions and u = 2⁻⁵³ (LAPACK Users' Guide, "Error bounds for the singular value
+/// decomposition"). The upper end used by every bound is σ̂₁·(1 + 1e-12 + 16·(m + n)·min(m, n)·u)
+/// (1.2e-10 relative for a 512 × 128 block, far above the usual estimates of p), capped by the
+/// Frobenius norm (itself rounded up), which is always ≥ σ₁.
 final class RecurrentBlocks {
     let w: [Double]
     let r: [Double]

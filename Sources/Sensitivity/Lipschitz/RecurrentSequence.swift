@@ -68,6 +68,9 @@ enum SequenceLengths: Sendable, Equatable {
         return T
     }
 
+    /// Whether a constant list contains a length 0.
+    var mayBeEmpty: Bool { if case let .constant(s) = self { return s.contains(0) } else { return false } }
+
     /// The lengths ℓ ≥ 1 whose final state is an output (Y_h, Y_c); length 0 outputs zeros.
     func rowLengths(_ T: Int) -> [Int] {
         switch self {
@@ -133,6 +136,12 @@ enum RecurrentSequence {
                     if s == 0 { out.h0 = target } else { out.c0 = target }
                 }
             }
+        }
+        // An entry of length 0 outputs Y_h = Y_c = 0 in onnxruntime; a runtime that passes the
+        // initial state through instead has gain 1 there: cover both.
+        if lengths == .unknown || lengths.mayBeEmpty {
+            out.h0[1] = max(out.h0[1], ScaledValue(1))
+            if m == 2 { out.c0[2] = max(out.c0[2], ScaledValue(1)) }
         }
         if T <= exactLimit {
             exact(systems, lengths: lengths, lmax: lmax, rows: rows, into: &out)
