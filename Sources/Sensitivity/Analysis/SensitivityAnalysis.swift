@@ -163,7 +163,7 @@ public enum SensitivityAnalysis {
         return Gains(forward: g, backward: h)
     }
 
-    /// Eq. 8's rounding points (DESIGN.md §1.4): the inputs of weight layers (LSTM/GRU/RNN included), and every
+    /// Eq. 8's rounding points (DESIGN.md §1.4): the inputs of weight layers, and every
     /// activation quantizer (the output of a QuantizeLinear→DequantizeLinear pair and of the
     /// rounding ops the table marks), with E = Σ h(r).
     static func roundingPoints(_ plan: Plan, gains: Gains) -> (Set<String>, ModePair) {

@@ -2,7 +2,7 @@ import ONNX
 
 /// The Lipschitz constants (ℓ2) of the nodes that are not weight layers, DESIGN.md §1.2.
 /// One file per op family (`LipschitzTable+Activations.swift`, `+Pooling`, `+LRN`,
-/// `+Resize`, `+Shape`, `+Elementwise`, `+Gate`, `+Recurrent`); this file dispatches.
+/// `+Resize`, `+Shape`, `+Elementwise`, `+Gate`); this file dispatches.
 ///
 /// Every node gets a rule: a finite constant, "unbounded" with the reason (attention
 /// products, normalisations that divide by a data-dependent statistic), or
