@@ -179,6 +179,7 @@ public enum SensitivityAnalysis {
             case let .weight(l): points.insert(l.input)
             case .rule:
                 let n = p.node
+                if RecurrentNode.Op(rawValue: n.opType) != nil { points.formUnion(ctx.variableInputs(n)) }  // X, h0, c0 meet W, R
                 if n.opType == "DequantizeLinear", let q = n.input(0).flatMap({ ctx.producer($0) }), q.opType == "QuantizeLinear",
                    let out = n.outputs.first, ctx.isVariable(out) {
                     points.insert(out)

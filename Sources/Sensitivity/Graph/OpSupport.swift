@@ -18,6 +18,7 @@ public enum OpSupport {
         "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum", "LRN",
         "Resize", "Upsample", "Softmax", "LogSoftmax", "Softsign", "Neg", "Abs",
         "ReduceMin", "ReduceL1", "ReduceL2", "Size",
+        "LSTM", "GRU", "RNN",
         // graph structure
         "Add", "Sub", "Sum", "Max", "Min", "Mean", "Concat", "Mul", "Div",
         // constants and quantization

@@ -25,6 +25,7 @@ public enum LipschitzTable {
         }
         if ctx.bounds != nil, let r = domainRule(n, vars, ctx) { return r }
         if n.opType == "Sqrt", let r = hypot(n, ctx) { return r }
+        if RecurrentNode.Op(rawValue: n.opType) != nil { return recurrent(n, ctx) }
         if let r = activation(n, x, ctx) { return r }
         if let r = discrete(n, x, vars, ctx) { return r }
         if let r = domainOps(n, x, vars, ctx) { return r }
