@@ -32,6 +32,7 @@ extension LipschitzTable {
         switch RecurrentNode.read(n, ctx) {
         case let .failure(e):
             switch e {
+            case let .unbounded(s) where s.contains("--input-range"): return .needsDomain(vars, "\(n.opType): \(s)")
             case let .unbounded(s): return .unbounded(vars, "\(n.opType): \(s)")
             case let .malformed(s): return .unsupported(vars, "\(n.opType): \(s)")
             }
@@ -142,8 +143,13 @@ struct RecurrentNode {
                 return .success((0..<D).map { d in v[(d * per)..<((d + 1) * per)].reduce(0) { max($0, abs($1)) } })
             }
             guard needed else { return .success(zero) }
+            // On an input domain the state's bounds give its ∞-norm per direction.
+            if let b = ctx.bounds?[name], b.isFinite, b.count % D == 0 {
+                let per = b.count / D
+                return .success((0..<D).map { d in ((d * per)..<((d + 1) * per)).reduce(0.0) { max($0, b.magnitude($1)) } })
+            }
             let what = ctx.isVariable(name) ? "depends on the input" : "is not a constant (a run-time value)"
-            return .failure(.unbounded("\(label) '\(name)' \(what) and has no proven range: the gain from X grows without bound with ‖\(label)‖∞ (recurrent.md §8.4)"))
+            return .failure(.unbounded("\(label) '\(name)' \(what) and has no proven range: the gain from X grows without bound with ‖\(label)‖∞ (recurrent.md §8.4; declare one with --input-range)"))
         }
         let kH: [Double], kC: [Double]
         switch (stateRange(5, "initial_h", needed: op == .gru), stateRange(6, "initial_c", needed: op == .lstm)) {
