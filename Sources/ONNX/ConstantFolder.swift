@@ -21,11 +21,15 @@ public struct ConstantFolder: Sendable {
     }
 
     mutating func visit(_ n: Node, shapes: [String: [Int]]) throws(ONNXError) {
-        guard let out = n.outputs.first, !out.isEmpty, n.domain.isEmpty || n.domain == "ai.onnx" else { return }
+        guard let out = n.outputs.first, !out.isEmpty, n.domain.isEmpty || n.domain == "ai.onnx" || Self.foldsContribOp(n) else { return }
         if let t = try fold(n, out: out, shapes: shapes) {
             constants[out] = t
         }
     }
+
+    /// com.microsoft DequantizeLinear (onnxruntime's QDQ with contrib ops) folds like the
+    /// standard op: same inputs, `axis` attribute, y = (x − zero_point) · scale.
+    static func foldsContribOp(_ n: Node) -> Bool { n.domain == "com.microsoft" && n.opType == "DequantizeLinear" }
 
     private func const(_ n: Node, _ i: Int) -> Tensor? {
         n.input(i).flatMap { constants[$0] }
@@ -129,8 +133,11 @@ public struct ConstantFolder: Sendable {
         case "DequantizeLinear":
             guard let scale = const(n, 1) else { return nil }
             try checkSize(n, x.count)
-            if let block = n.int("block_size"), block > 0 { return nil }
-            return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1,
+            let block = n.int("block_size") ?? 0
+            guard block >= 0 else {
+                throw .badAttribute(path: path, node: n.name, attribute: "block_size", reason: "\(block) is negative")
+            }
+            return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1, blockSize: block,
                                             name: out, node: n.name, path: path)
         case "Gather", "Concat", "Slice", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "Abs":
             // Bound the loops by the inputs' volumes (0 extents counted as 1): an empty

@@ -45,20 +45,49 @@ enum TensorOps {
         return Tensor(name: name, dims: outDims, int64s: src.map { v[$0] })
     }
 
-    /// y = (x − zero_point) · scale, per tensor (scalar scale) or per axis.
-    static func dequantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, name: String,
-                           node: String, path: String) throws(ONNXError) -> Tensor {
+    /// y = (x − zero_point) · scale (ONNX DequantizeLinear), in one of three layouts:
+    /// - per tensor: a one-element scale (and zero point);
+    /// - per axis: a 1-D scale of x.dims[axis] values, element i uses scale[i_axis];
+    /// - blocked (opset 21, `blockSize` B > 0): scale has x's rank, the same extents except
+    ///   ⌈x.dims[axis]/B⌉ along `axis`, and element i uses the scale at i's index with
+    ///   i_axis replaced by ⌊i_axis/B⌋ (the last block may be partial).
+    /// The zero point, when present, has the scale's shape. Computed in Double, stored as float32.
+    /// Mismatched shapes are a one-line error naming the node.
+    static func dequantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, blockSize: Int = 0,
+                           name: String, node: String, path: String) throws(ONNXError) -> Tensor {
+        func fail(_ reason: String) -> ONNXError { .badNode(path: path, node: node, reason: reason) }
         let r = x.dims.count
         var values = [Float](repeating: 0, count: x.count)
-        if scale.count == 1 {
+        if let z = zeroPoint, z.count != scale.count {
+            throw fail("zero point of \(z.count) values for a scale of \(scale.count) values")
+        }
+        if blockSize > 0 {
+            guard let ax = Shapes.axis(axis, rank: r) else { throw fail("axis \(axis) out of range for rank \(r)") }
+            let blocks = (x.dims[ax] + blockSize - 1) / blockSize
+            var expected = x.dims
+            expected[ax] = blocks
+            guard scale.dims == expected else {
+                throw fail("blocked scale of shape \(scale.dims) does not match \(x.dims) with block_size \(blockSize) on axis \(ax) (expected \(expected))")
+            }
+            if let z = zeroPoint, z.dims != scale.dims {
+                throw fail("zero point of shape \(z.dims) does not match the blocked scale \(scale.dims)")
+            }
+            // x index (outer, i_axis, inner) → scale index (outer, ⌊i_axis/B⌋, inner).
+            let inner = x.dims[(ax + 1)...].reduce(1, *)
+            let extent = x.dims[ax]
+            for i in 0..<x.count {
+                let outer = i / (inner * max(extent, 1)), a = (i / inner) % max(extent, 1), k = i % inner
+                let j = (outer * blocks + a / blockSize) * inner + k
+                let z = zeroPoint?.double(at: j) ?? 0
+                values[i] = Float((x.double(at: i) - z) * scale.double(at: j))
+            }
+        } else if scale.count == 1 {
             let s = scale.double(at: 0)
             let z = zeroPoint.map { $0.count > 0 ? $0.double(at: 0) : 0 } ?? 0
             for i in 0..<x.count { values[i] = Float((x.double(at: i) - z) * s) }
         } else {
-            guard let ax = Shapes.axis(axis, rank: r), x.dims[ax] == scale.count,
-                  zeroPoint == nil || zeroPoint?.count == scale.count else {
-                throw .badNode(path: path, node: node,
-                               reason: "per-axis scale of \(scale.count) values does not match axis \(axis) of \(x.dims)")
+            guard let ax = Shapes.axis(axis, rank: r), x.dims[ax] == scale.count else {
+                throw fail("per-axis scale of \(scale.count) values does not match axis \(axis) of \(x.dims)")
             }
             let inner = x.dims[(ax + 1)...].reduce(1, *)
             let extent = x.dims[ax]
