@@ -6,10 +6,13 @@ import ONNX
 public struct GraphContext: Sendable {
     public let graph: ModelGraph
     public let dependence: Dependence
+    /// Quantized-op shapes and dynamic-quantization patterns (``QuantizedGraph``).
+    public let quantized: QuantizedGraph
 
     public init(_ graph: ModelGraph, dependence: Dependence) {
         self.graph = graph
         self.dependence = dependence
+        self.quantized = QuantizedGraph(graph, dependence: dependence)
     }
 
     public var path: String { graph.path }
@@ -21,7 +24,7 @@ public struct GraphContext: Sendable {
     /// Whether the tensor's values depend on the perturbation.
     public func isVariable(_ name: String) -> Bool { dependence.isDependent(name) }
 
-    public func shape(_ name: String?) -> [Int]? { name.flatMap { graph.shapes[$0] } }
+    public func shape(_ name: String?) -> [Int]? { name.flatMap { graph.shapes[$0] ?? quantized.shapes[$0] } }
 
     public func dtype(_ name: String?) -> DataType? { name.flatMap { graph.dtypes[$0] } }
 

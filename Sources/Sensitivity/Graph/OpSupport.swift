@@ -8,7 +8,7 @@ import ONNX
 /// for the Lipschitz table; ops in it may still be unbounded for some operands (a Mul of
 /// two variable tensors, LayerNormalization) — that is decided per node by the table.
 public enum OpSupport {
-    public static let knownOps: Set<String> = [
+    public static let knownOps: Set<String> = QuantizedOps.standard.union([
         // weight layers
         "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
         // activations and shape ops with L = 1 (or a closed form)
@@ -24,7 +24,7 @@ public enum OpSupport {
         "Constant", "ConstantOfShape", "Shape", "QuantizeLinear", "DequantizeLinear",
         // recognised but unbounded
         "LayerNormalization", "InstanceNormalization",
-    ]
+    ])
 
     /// Nodes of `graph` whose op is outside the table (custom domains included), among the
     /// nodes that depend on the perturbation (folded and input-independent nodes are never
@@ -34,7 +34,7 @@ public enum OpSupport {
             let live = n.inputs.contains { !$0.isEmpty && (dependence?.isDependent($0) ?? (graph.constants[$0] == nil)) }
             let foldedAway = !n.outputs.isEmpty && n.outputs.allSatisfy { $0.isEmpty || graph.constants[$0] != nil }
             let standardDomain = n.domain.isEmpty || n.domain == "ai.onnx"
-            return live && !foldedAway && (!standardDomain || !knownOps.contains(n.opType))
+            return live && !foldedAway && !QuantizedOps.isKnown(n) && (!standardDomain || !knownOps.contains(n.opType))
         }
     }
 }

@@ -10,6 +10,7 @@ import ONNX
 public enum LipschitzTable {
     public static func rule(for n: Node, in ctx: GraphContext) -> NodeRule {
         let vars = ctx.variableInputs(n)
+        if let r = quantized(n, vars, ctx) { return r }  // LipschitzTable+Quantized
         let standard = n.domain.isEmpty || n.domain == "ai.onnx"
         guard standard, OpSupport.knownOps.contains(n.opType) else {
             let op = standard ? n.opType : "\(n.domain).\(n.opType)"
