@@ -324,3 +324,61 @@ struct QuantizedTests {
         #expect(OpSupport.unsupportedNodes(in: qop, dependence: try Dependence(qop)).isEmpty)
     }
 }
+
+/// Integer ops on statically quantized activations (a QuantizeLinear with a constant scale in
+/// front): each is an ordinary weight layer, and Eq. 7 of Q → op (→ rescale) is the float
+/// layer's σ(W_dq)·(alpha) — LAPACK on the dequantized weight — up to the float32 rounding of a
+/// stored product of scales.
+@Suite("Quantized models: static integer ops")
+struct StaticIntegerOpTests {
+    static let xs: Float = 0.04
+
+    static func sigma(_ w: QuantizedWeight, transposed: Bool = false) throws -> Double {
+        let (r, c) = (w.dims[0], w.dims[1])
+        return try SpectralNorm.singularValues(w.dequantized.map(Double.init), rows: r, cols: c).max() ?? 0
+    }
+
+    @Test("MatMulInteger → Cast → Mul, QGemm (float output), MatMulIntegerToFloat, QLinearMul by a constant",
+          arguments: ["MatMulInteger", "QGemm", "MatMulIntegerToFloat", "QLinearMul"])
+    func staticOps(_ op: String) throws {
+        var b = QBuilder(seed: 50)
+        let x = b.input("x", [2, 6])
+        let (s, z) = (b.f32("xs", [], [Self.xs]), b.ints("xz", .uint8, [], [128]))
+        let xq = b.op1("QuantizeLinear", [x, s, z])
+        let ms = "com.microsoft"
+        var expected: Double
+        switch op {
+        case "MatMulInteger":
+            let w = QuantizedWeight(b.weights([6, 4]), dims: [6, 4], axis: nil, type: .int8)
+            let (wq, ws, wz) = w.write(&b, "w")
+            _ = ws
+            let acc = b.op1("MatMulInteger", [xq, wq, z, wz])
+            let rescale = b.f32("rescale", [], [Self.xs * w.scale[0]])
+            b.output(b.op1("Mul", [b.op1("Cast", [acc], attrs: [("to", .int(1))]), rescale]))
+            // (1/x_s)·σ(w_q − z)·(x_s·w_s) = σ(W) (the float32 product x_s·w_s rounds once).
+            expected = try Self.sigma(w) / Double(w.scale[0]) * Double(Self.xs * w.scale[0]) / Double(Self.xs)
+        case "QGemm":
+            let w = QuantizedWeight(b.weights([6, 4]), dims: [6, 4], axis: 1, type: .int8)
+            let (wq, ws, wz) = w.write(&b, "w")
+            b.output(b.op1("QGemm", [xq, s, z, wq, ws, wz], domain: ms, attrs: [("alpha", .float(-1.5))]))
+            expected = 1.5 * (try Self.sigma(w))
+        case "MatMulIntegerToFloat":
+            let w = QuantizedWeight(b.weights([6, 4]), dims: [6, 4], axis: 1, type: .uint8)
+            let (wq, ws, wz) = w.write(&b, "w")
+            b.output(b.op1("MatMulIntegerToFloat", [xq, wq, s, ws, z, wz], domain: ms))
+            expected = try Self.sigma(w)
+        default:
+            // C = (a_s/c_s)·(A − a_z)·b_s(B − b_z): a diagonal scaling by s·B_dq; then DQ by c_s.
+            let c = b.ints("c", .uint8, [6], [140, 100, 200, 128, 0, 255])
+            let (cs, cz, ys) = (b.f32("cs", [], [0.01]), b.ints("cz", .uint8, [], [128]), b.f32("ys", [], [0.02]))
+            let t = b.op1("QLinearMul", [xq, s, z, c, cs, cz, ys, z], domain: ms)
+            b.output(b.op1("DequantizeLinear", [t, ys, z]))
+            expected = [140, 100, 200, 128, 0, 255].map { abs(Double($0 - 128) * Double(Float(0.01))) }.max() ?? 0
+        }
+        let r = try QuantizedTests.run(b.model(contrib: true))
+        #expect(r.findings.isEmpty, "\(r.findings.map(\.message))")
+        #expect(r.nodes.contains { $0.op == op && $0.weight != nil })
+        #expect(relClose(r.network.eq7.matrix, expected, 1e-6), "\(op): \(r.network.eq7.matrix) vs \(expected)")
+        #expect(relClose(r.network.eq7.operator, expected, 1e-6))
+    }
+}

@@ -200,6 +200,11 @@ struct DynamicPatternMatcher {
                 let other = un.inputs.first { !$0.isEmpty && $0 != t }
                 switch un.opType {
                 case "Cast":
+                    // To FLOAT/DOUBLE or a 32/64-bit integer: exact on int32 products (a narrower
+                    // type would saturate at a level that moves with s).
+                    guard Self.exactCast(un) else {
+                        return fail("'\(un.name)' casts the int32 product to a narrower type, which saturates")
+                    }
                     t = out
                     continue
                 case "Add", "Sub":
@@ -268,6 +273,13 @@ struct DynamicPatternMatcher {
         }
     }
 
+    /// A Cast to FLOAT, DOUBLE, INT32 or INT64: no saturation of int32 products (FLOAT16 would
+    /// overflow to ∞ above 65504, an 8-bit type would clamp).
+    static func exactCast(_ n: Node) -> Bool {
+        guard let to = n.int("to").flatMap({ DataType(rawValue: Int32(truncatingIfNeeded: $0)) }) else { return false }
+        return [.float, .double, .int32, .int64].contains(to)
+    }
+
     /// `t` as c·s^p, and the nodes that compute it from s (nil when `t` is not of that form).
     func monomial(_ t: String, s: String, memo: inout [String: (ScaleMonomial, Set<Int>)?], depth: Int = 0) -> (ScaleMonomial, Set<Int>)? {
         if let m = memo[t] { return m }
@@ -289,6 +301,7 @@ struct DynamicPatternMatcher {
                   let m = ScaleMonomial.combine(a, b, divide: n.opType == "Div") else { return nil }
             return (m, va.union(vb).union([p]))
         case "Floor", "Ceil", "Round", "Cast", "Identity", "Neg":
+            if n.opType == "Cast", !Self.exactCast(n) { return nil }
             guard var (a, va) = arg(x) else { return nil }
             if n.opType == "Neg" { a.values = a.values.map { -$0 } }
             return (a, va.union([p]))

@@ -133,7 +133,7 @@ enum QuantizedLayers {
             let ws = try QuantizedOperands.scale(n, 2, "weight scale", ctx)
             let wz = try QuantizedOperands.optional(n, 3, "weight zero point", ctx)
             let wd = try QuantizedOperands.dequantize(w, zeroPoint: wz, zeroPointAxis: -1, factors: [.init(ws, axis: -1, role: "weight scale")])
-            return (make(n, index: index, x, wd, QuantizedOperands.matMulView(wd, variableOnLeft: true)))
+            return make(n, index: index, x, wd, QuantizedOperands.matMulView(wd, variableOnLeft: true))
         case "MatMulIntegerToFloat":
             let (x, _) = try single(n, vars, at: [0])
             let w = try QuantizedOperands.constant(n, 1, "weight", ctx)
@@ -160,7 +160,7 @@ enum QuantizedLayers {
                 l.nodeIndex = index
                 return l
             }
-            return (make(n, index: index, x, wd, QuantizedOperands.matMulView(wd, variableOnLeft: true)))
+            return make(n, index: index, x, wd, QuantizedOperands.matMulView(wd, variableOnLeft: true))
         case "QLinearMul":
             let (x, p) = try single(n, vars, at: [0, 3])
             let c = p == 0 ? 3 : 0
@@ -173,7 +173,7 @@ enum QuantizedLayers {
             let r = QuantizedOperands.ratio(xs, ys)
             let s = bd.doubles().map { $0 * r }
             let gain = Broadcast.fiberNorm(variable: ctx.shape(x), weights: s, weightShape: bd.dims)
-            return (make(n, index: index, x, bd, .diagonal(s, gain: gain)))
+            return make(n, index: index, x, bd, .diagonal(s, gain: gain))
         default:
             throw QuantizedIssue("is not a quantized weight op")
         }
