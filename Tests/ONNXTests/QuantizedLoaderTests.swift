@@ -105,6 +105,34 @@ struct QuantizedLoaderTests {
         #expect(g.constants["w"]?.floats() == [0, 5, 10, -0.0])
     }
 
+    @Test("QuantizeLinear of a constant folds: round half to even, saturation, per axis, 4-bit zero points")
+    func quantizeConstants() throws {
+        let g = try prepared(model(nodes: [
+            NodeSpec("QuantizeLinear", name: "q_ties", inputs: ["x", "one", "zu8"], outputs: ["q1"]),
+            NodeSpec("DequantizeLinear", name: "dq_ties", inputs: ["q1", "one", "zu8"], outputs: ["w1"]),
+            NodeSpec("QuantizeLinear", name: "q_axis", inputs: ["m", "s2", "z2"], outputs: ["q2"], attributes: [("axis", .int(0))]),
+            NodeSpec("DequantizeLinear", name: "dq_axis", inputs: ["q2", "s2", "z2"], outputs: ["w2"], attributes: [("axis", .int(0))]),
+            NodeSpec("QuantizeLinear", name: "q_int4", inputs: ["big", "one", "z4"], outputs: ["q3"]),
+        ], initializers: [
+            .float("x", dims: [6], values: [0.5, 1.5, 2.5, -0.5, 300, -10]),
+            .float("one", dims: [], values: [1]),
+            TensorSpec(name: "zu8", dataType: DataType.uint8.rawValue, dims: [], data: .raw([0])),
+            .float("m", dims: [2, 2], values: [1, -1, 0.75, 0.25]),
+            .float("s2", dims: [2], values: [0.5, 0.25]),
+            TensorSpec(name: "z2", dataType: DataType.int8.rawValue, dims: [2], data: .raw(leBytes([Int8(1), -2]))),
+            .float("big", dims: [2], values: [10, -10]),
+            TensorSpec(name: "z4", dataType: DataType.int4.rawValue, dims: [], data: .raw([0])),
+        ], opset: 21))
+        // Ties to even (0.5 → 0, 1.5 → 2, 2.5 → 2, −0.5 → −0 → 0), UINT8 saturation (300 → 255, −10 → 0).
+        #expect(g.constants["q1"]?.int64s() == [0, 2, 2, 0, 255, 0])
+        #expect(g.constants["w1"]?.floats() == [0, 2, 2, 0, 255, 0])
+        // Row 0: 1/0.5 + 1 = 3, −1/0.5 + 1 = −1; row 1: 0.75/0.25 − 2 = 1, 0.25/0.25 − 2 = −1; DQ recovers m.
+        #expect(g.constants["q2"]?.int64s() == [3, -1, 1, -1])
+        #expect(g.constants["w2"]?.floats() == [1, -1, 0.75, 0.25])
+        // INT4 zero point: saturation to −8…7.
+        #expect(g.constants["q3"]?.int64s() == [7, -8])
+    }
+
     /// onnxruntime's INT4/UINT4 case: y = x ⊙ DQ(w_int4) + DQ(w_uint4) with the folded
     /// constants reproduces onnxruntime's stored output (1e-6), so the nibble order and the
     /// odd-count padding agree with onnxruntime's.
