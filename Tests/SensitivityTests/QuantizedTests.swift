@@ -278,6 +278,22 @@ struct QuantizedTests {
         #expect(r.findings.contains { $0.rule == .unboundedOp })
     }
 
+    /// Window attributes of the contrib pools are checked like the standard pools' (the loader
+    /// validates only those): a zero stride is a reason, not a division by zero.
+    @Test("QLinearAveragePool with a zero stride is unbounded with the reason")
+    func badPoolAttributes() throws {
+        var b = QBuilder(seed: 6)
+        let x = b.input("x", [1, 2, 4, 4])
+        let (xs, xz) = (b.f32("xs", [], [0.02]), b.ints("xz", .uint8, [], [128]))
+        let t = b.op1("QLinearAveragePool", [b.op1("QuantizeLinear", [x, xs, xz]), xs, xz, xs, xz], domain: "com.microsoft",
+                      attrs: [("kernel_shape", .ints([2, 2])), ("strides", .ints([0, 2]))])
+        b.output(b.op1("DequantizeLinear", [t, xs, xz]))
+        let r = try Self.run(b.model(contrib: true))
+        let row = try #require(r.nodes.first { $0.op == "QLinearAveragePool" })
+        #expect(row.status == .unbounded)
+        #expect(row.reason?.contains("strides") == true, "\(row.reason ?? "")")
+    }
+
     /// Where the dynamic pattern does not match, the quantizer and the integer op are unbounded
     /// with the precise reason (never a silent 1).
     @Test("unmatched dynamic patterns are unbounded with the reason", arguments: [

@@ -174,6 +174,13 @@ extension LipschitzTable {
         // selects the closed form (c from kernel/stride/dilation, K_min = 1 with padding).
         let probe = n.int("channels_last") == 1 ? "\u{0}channels_last:\(x)" : x
         float.inputs = [probe]
+        // The loader validates window attributes of the standard pools only: check these as
+        // AveragePool's (extents, strides, pads in range) before any window arithmetic.
+        do {
+            try NodeValidator.validate(float, rank: ctx.shape(x)?.count, weightRank: nil, path: ctx.path)
+        } catch {
+            return .unbounded([x], "QLinearAveragePool with invalid window attributes: \(error.errorDescription ?? "")")
+        }
         guard let rule = pooling(float, probe, ctx), let l = rule.terms.first?.gain.matrix, rule.status == .ok else {
             return .unbounded([x], "QLinearAveragePool without kernel_shape")
         }
