@@ -30,7 +30,9 @@ public enum OpSupport {
     /// nodes that depend on the perturbation (folded and input-independent nodes are never
     /// analysed, whatever their op).
     public static func unsupportedNodes(in graph: ModelGraph, dependence: Dependence?) -> [Node] {
-        graph.order.map { graph.graph.nodes[$0] }.filter { n in
+        // Nodes absorbed into a dynamic-quantized layer (the Floor of a run-time bias) are analysed with it.
+        let absorbed = dependence.map { QuantizedGraph(graph, dependence: $0).absorbed } ?? [:]
+        return graph.order.filter { absorbed[$0] == nil }.map { graph.graph.nodes[$0] }.filter { n in
             let live = n.inputs.contains { !$0.isEmpty && (dependence?.isDependent($0) ?? (graph.constants[$0] == nil)) }
             let foldedAway = !n.outputs.isEmpty && n.outputs.allSatisfy { $0.isEmpty || graph.constants[$0] != nil }
             let standardDomain = n.domain.isEmpty || n.domain == "ai.onnx"
