@@ -1,6 +1,7 @@
 /// Finds every tensor that does not depend on the graph's data inputs and materialises
 /// it: initializers, Constant and ConstantOfShape nodes, and constant-only chains through
-/// Identity, Cast, Reshape, Flatten, Transpose, Squeeze/Unsqueeze, DequantizeLinear, and
+/// Identity, Cast, Reshape, Flatten, Transpose, Squeeze/Unsqueeze, QuantizeLinear and
+/// DequantizeLinear (fake-quantized or stored-quantized weights), and
 /// the shape arithmetic exporters emit (Shape, Gather, Concat, Slice, elementwise ops).
 ///
 /// Zero-copy ops (Identity, Reshape, Flatten, Squeeze, Unsqueeze, Dropout) rename the
@@ -29,10 +30,16 @@ public struct ConstantFolder: Sendable {
     }
 
     mutating func visit(_ n: Node, shapes: [String: [Int]]) throws(ONNXError) {
-        guard let out = n.outputs.first, !out.isEmpty, n.domain.isEmpty || n.domain == "ai.onnx" else { return }
+        guard let out = n.outputs.first, !out.isEmpty, n.domain.isEmpty || n.domain == "ai.onnx" || Self.foldsContribOp(n) else { return }
         if let t = try fold(n, out: out, shapes: shapes) {
             constants[out] = t
         }
+    }
+
+    /// com.microsoft QuantizeLinear/DequantizeLinear (onnxruntime's QDQ with contrib ops) fold
+    /// like the standard ops: same inputs, `axis` attribute.
+    static func foldsContribOp(_ n: Node) -> Bool {
+        n.domain == "com.microsoft" && (n.opType == "DequantizeLinear" || n.opType == "QuantizeLinear")
     }
 
     private func const(_ n: Node, _ i: Int) -> Tensor? {
@@ -135,11 +142,20 @@ public struct ConstantFolder: Sendable {
             }
             try checkSize(n, x.count)
             return TensorOps.transpose(x, perm: perm, name: out)
-        case "DequantizeLinear":
+        case "DequantizeLinear", "QuantizeLinear":
             guard let scale = const(n, 1) else { return nil }
             try checkSize(n, x.count)
-            if let block = n.int("block_size"), block > 0 { return nil }
-            return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1,
+            let block = n.int("block_size") ?? 0
+            guard block >= 0 else {
+                throw .badAttribute(path: path, node: n.name, attribute: "block_size", reason: "\(block) is negative")
+            }
+            if n.opType == "QuantizeLinear" {
+                // Fake-quantized float weights (Q → DQ on a constant): the rounded integers.
+                let type = n.int("output_dtype").flatMap { DataType(rawValue: Int32(truncatingIfNeeded: $0)) }
+                return try TensorOps.quantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1, blockSize: block,
+                                              outputType: type, name: out, node: n.name, path: path)
+            }
+            return try TensorOps.dequantize(x, scale: scale, zeroPoint: const(n, 2), axis: n.int("axis") ?? 1, blockSize: block,
                                             name: out, node: n.name, path: path)
         case "Gather", "Concat", "Slice", "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal", "Abs",
              "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Pow", "Max", "Min", "Mod",

@@ -18,9 +18,11 @@ enum DTypeRules {
         if n.domain == "com.microsoft" {
             switch op {
             case "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "MatMulInteger16": return all(.float)
-            case "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearConcat",
-                 "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSoftmax", "QGemm":
+            case "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu",
+                 "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearSoftmax":
                 return all(input(0) ?? .uint8)
+            case "QLinearConcat": return all(input(1) ?? input(2) ?? .uint8)  // Y_zero_point, else the first part
+            case "QGemm": return all(n.input(8) == nil ? .float : (input(8) ?? .uint8))  // float without y_zero_point
             case "QuantizeLinear": return all(input(2) ?? .uint8)
             case "DequantizeLinear": return all(input(1) ?? .float)
             default: return all(first)

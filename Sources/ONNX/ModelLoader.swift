@@ -237,12 +237,12 @@ struct Decoder {
             count *= Int(d)
         }
         let dims = rawDims.map { Int($0) }
-        guard let size = dtype.byteSize else {
+        guard let need = dtype.byteCount(elements: count) else {
             // STRING tensors carry no numeric data; keep the shape only.
             return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
                           bytes: UnsafeRawBufferPointer(start: nil, count: 0), owner: nil)
         }
-        let need = count * size
+        let size = dtype.byteSize ?? 1  // alignment unit (packed 4-bit types: bytes)
 
         if t.has_data_location != 0 && t.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
             var entries: [String: String] = [:]
@@ -316,8 +316,18 @@ struct Decoder {
             for i in 0..<count { buf.raw.storeBytes(of: UInt32(truncatingIfNeeded: t.uint64_data[i]), toByteOffset: i * 4, as: UInt32.self) }
             return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
                           bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf.raw)[0..<need]), owner: buf)
-        case .int8, .uint8, .bool, .int16, .uint16, .float16, .bfloat16:
-            // int32_data holds one element per int32 (16-bit floats as their bit patterns).
+        case .uint4, .int4, .float4e2m1:
+            // int32_data holds one packed byte (two elements, low nibble first) per int32.
+            guard t.n_int32_data == need else {
+                throw .dataSizeMismatch(path: path, tensor: name, expected: need, actual: t.n_int32_data, field: "int32_data (packed pairs)")
+            }
+            let buf = OwnedBuffer(byteCount: need)
+            for i in 0..<need { buf.raw.storeBytes(of: UInt8(truncatingIfNeeded: t.int32_data[i]), toByteOffset: i, as: UInt8.self) }
+            return Tensor(name: name, dataType: dtype, dims: dims, storage: storage,
+                          bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf.raw)[0..<need]), owner: buf)
+        case .int8, .uint8, .bool, .int16, .uint16, .float16, .bfloat16,
+             .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz:
+            // int32_data holds one element per int32 (16- and 8-bit floats as their bit patterns).
             guard t.n_int32_data == count else {
                 throw .dataSizeMismatch(path: path, tensor: name, expected: count, actual: t.n_int32_data, field: "int32_data (elements)")
             }

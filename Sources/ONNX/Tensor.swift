@@ -45,7 +45,8 @@ public final class Tensor: @unchecked Sendable {
     public let dataType: DataType
     public let dims: [Int]
     public let storage: TensorStorage
-    /// Exactly `count × dataType.byteSize` bytes. Internal: other modules read the values
+    /// Exactly `dataType.byteCount(elements: count)` bytes (count × byteSize; ⌈count/2⌉ for
+    /// the packed 4-bit types). Internal: other modules read the values
     /// through the scoped accessors (``withUnsafeBytes(_:)``, ``withFloats(_:)``) or keep
     /// them with ``stableFloats()``, whose object owns their lifetime.
     @usableFromInline let bytes: UnsafeRawBufferPointer
@@ -143,6 +144,12 @@ public final class Tensor: @unchecked Sendable {
         case .uint32: return Double(bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
         case .int64: return Double(bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
         case .uint64: return Double(bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz:
+            return float8ToDouble(bytes.load(fromByteOffset: i, as: UInt8.self), dataType)
+        case .uint4, .int4, .float4e2m1:
+            // Two per byte, element 2k in the low nibble (ONNX int4.md / float4.md).
+            let b = bytes.load(fromByteOffset: i >> 1, as: UInt8.self)
+            return fourBitToDouble(i & 1 == 0 ? b & 0x0F : b >> 4, dataType)
         case .string, .complex64, .complex128: return .nan
         }
     }

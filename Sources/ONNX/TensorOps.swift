@@ -51,30 +51,89 @@ enum TensorOps {
         return Tensor(name: name, dims: outDims, int64s: src.map { v[$0] })
     }
 
-    /// y = (x − zero_point) · scale, per tensor (scalar scale) or per axis.
-    static func dequantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, name: String,
-                           node: String, path: String) throws(ONNXError) -> Tensor {
-        let r = x.dims.count
-        var values = [Float](repeating: 0, count: x.count)
-        if scale.count == 1 {
-            let s = scale.double(at: 0)
-            let z = zeroPoint.map { $0.count > 0 ? $0.double(at: 0) : 0 } ?? 0
-            for i in 0..<x.count { values[i] = Float((x.double(at: i) - z) * s) }
-        } else {
-            guard let ax = Shapes.axis(axis, rank: r), x.dims[ax] == scale.count,
-                  zeroPoint == nil || zeroPoint?.count == scale.count else {
-                throw .badNode(path: path, node: node,
-                               reason: "per-axis scale of \(scale.count) values does not match axis \(axis) of \(x.dims)")
+    /// For each element of x, the index of its scale (and zero point) in one of the three
+    /// layouts of QuantizeLinear/DequantizeLinear:
+    /// - per tensor: a one-element scale (and zero point);
+    /// - per axis: a 1-D scale of x.dims[axis] values, element i uses scale[i_axis];
+    /// - blocked (opset 21, `blockSize` B > 0): scale has x's rank, the same extents except
+    ///   ⌈x.dims[axis]/B⌉ along `axis`, and element i uses the scale at i's index with
+    ///   i_axis replaced by ⌊i_axis/B⌋ (the last block may be partial).
+    /// The zero point, when present, has the scale's shape. Mismatches are a one-line error.
+    static func quantizationIndex(_ dims: [Int], scale: Tensor, zeroPoint: Tensor?, axis: Int, blockSize: Int,
+                                  node: String, path: String) throws(ONNXError) -> (Int) -> Int {
+        func fail(_ reason: String) -> ONNXError { .badNode(path: path, node: node, reason: reason) }
+        let r = dims.count
+        if let z = zeroPoint, z.count != scale.count {
+            throw fail("zero point of \(z.count) values for a scale of \(scale.count) values")
+        }
+        if blockSize > 0 {
+            guard let ax = Shapes.axis(axis, rank: r) else { throw fail("axis \(axis) out of range for rank \(r)") }
+            let blocks = (dims[ax] + blockSize - 1) / blockSize
+            var expected = dims
+            expected[ax] = blocks
+            guard scale.dims == expected else {
+                throw fail("blocked scale of shape \(scale.dims) does not match \(dims) with block_size \(blockSize) on axis \(ax) (expected \(expected))")
             }
-            let inner = x.dims[(ax + 1)...].reduce(1, *)
-            let extent = x.dims[ax]
-            for i in 0..<x.count {
-                let c = (i / inner) % extent
-                let z = zeroPoint?.double(at: c) ?? 0
-                values[i] = Float((x.double(at: i) - z) * scale.double(at: c))
+            if let z = zeroPoint, z.dims != scale.dims {
+                throw fail("zero point of shape \(z.dims) does not match the blocked scale \(scale.dims)")
+            }
+            // x index (outer, i_axis, inner) → scale index (outer, ⌊i_axis/B⌋, inner).
+            let inner = dims[(ax + 1)...].reduce(1, *)
+            let extent = max(dims[ax], 1)
+            return { i in
+                let outer = i / (inner * extent), a = (i / inner) % extent, k = i % inner
+                return (outer * blocks + a / blockSize) * inner + k
             }
         }
+        if scale.count == 1 { return { _ in 0 } }
+        guard let ax = Shapes.axis(axis, rank: r), dims[ax] == scale.count else {
+            throw fail("per-axis scale of \(scale.count) values does not match axis \(axis) of \(dims)")
+        }
+        let inner = dims[(ax + 1)...].reduce(1, *)
+        let extent = dims[ax]
+        return { ($0 / inner) % extent }
+    }
+
+    /// y = (x − zero_point) · scale (ONNX DequantizeLinear; layouts: ``quantizationIndex``),
+    /// computed in Double, stored as float32.
+    static func dequantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, blockSize: Int = 0,
+                           name: String, node: String, path: String) throws(ONNXError) -> Tensor {
+        let index = try quantizationIndex(x.dims, scale: scale, zeroPoint: zeroPoint, axis: axis, blockSize: blockSize, node: node, path: path)
+        var values = [Float](repeating: 0, count: x.count)
+        for i in 0..<x.count {
+            let j = index(i)
+            values[i] = Float((x.double(at: i) - (zeroPoint?.double(at: j) ?? 0)) * scale.double(at: j))
+        }
         return Tensor(name: name, dims: x.dims, floats: values)
+    }
+
+    /// y = saturate(round(x / scale) + zero_point) (ONNX QuantizeLinear: round half to even,
+    /// saturation to the output type's range), for the integer output types; the type is the
+    /// zero point's, else `output_dtype`, else UINT8. Stored as INT64 (the values are exact).
+    /// nil for 8-bit float outputs (not folded) and for a zero scale.
+    static func quantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, axis: Int, blockSize: Int, outputType: DataType?,
+                         name: String, node: String, path: String) throws(ONNXError) -> Tensor? {
+        let type = zeroPoint?.dataType ?? outputType ?? .uint8
+        let range: (Double, Double)
+        switch type {
+        case .uint8: range = (0, 255)
+        case .int8: range = (-128, 127)
+        case .uint16: range = (0, 65535)
+        case .int16: range = (-32768, 32767)
+        case .uint4: range = (0, 15)
+        case .int4: range = (-8, 7)
+        default: return nil
+        }
+        let index = try quantizationIndex(x.dims, scale: scale, zeroPoint: zeroPoint, axis: axis, blockSize: blockSize, node: node, path: path)
+        var values = [Int64](repeating: 0, count: x.count)
+        for i in 0..<x.count {
+            let j = index(i)
+            let s = scale.double(at: j)
+            guard s != 0, s.isFinite else { return nil }
+            let q = (x.double(at: i) / s).rounded(.toNearestOrEven) + (zeroPoint?.double(at: j) ?? 0)
+            values[i] = q.isNaN ? 0 : Int64(min(max(q, range.0), range.1))
+        }
+        return Tensor(name: name, dims: x.dims, int64s: values)
     }
 
     static func generic(_ n: Node, inputs: [Tensor?], name: String, path: String) throws(ONNXError) -> Tensor? {

@@ -103,6 +103,77 @@ let storedTensorCases: [StoredTensorCase] = [
           expected: [0, 1, 1, 0], expectedBytes: [0, 1, 1, 0]),
     .init(label: "BOOL int32_data", dataType: .bool, data: .int32Data([0, 1, 1, 0]),
           expected: [0, 1, 1, 0], expectedBytes: [0, 1, 1, 0]),
+] + float8Cases + fourBitCases
+
+/// Hand-decoded 8-bit float codes (ONNX technical/float8.md): value = (−1)^S · 2^(E − bias) ·
+/// (1 + M/2^m), subnormals (E = 0) (−1)^S · 2^(1 − bias) · M/2^m.
+let float8Patterns: [(DataType, [(UInt8, Double)])] = [
+    // E4M3FN, bias 7: 0.0111.000 = 1; 0.0111.100 = 1.5; 1.1000.000 = −2; 0.1111.110 = 1.75·2⁸ = 448;
+    // 0.0000.001 = 2⁻⁶·1/8 = 2⁻⁹; 0.0000.111 = 7·2⁻⁹; 0.0001.000 = 2⁻⁶; 1.0000.000 = −0;
+    // S.1111.111 = NaN (no infinities).
+    (.float8e4m3fn, [(0x38, 1), (0x3C, 1.5), (0xC0, -2), (0x7E, 448), (0x01, 0x1p-9), (0x07, 7 * 0x1p-9),
+                     (0x08, 0x1p-6), (0x80, -0.0), (0x7F, .nan), (0xFF, .nan), (0x00, 0)]),
+    // E4M3FNUZ, bias 8: 0.1000.000 = 1; 0.1111.111 = 1.875·2⁷ = 240 (exponent 15 is ordinary);
+    // 0.0000.001 = 2⁻⁷/8 = 2⁻¹⁰; 0x80 (the would-be −0) = NaN; 1.1111.111 = −240.
+    (.float8e4m3fnuz, [(0x40, 1), (0x7F, 240), (0x01, 0x1p-10), (0x80, .nan), (0xFF, -240), (0x00, 0)]),
+    // E5M2, bias 15: 0.01111.00 = 1; 0.11110.11 = 1.75·2¹⁵ = 57344; 0.11111.00 = +∞; 1.11111.00 = −∞;
+    // 0.11111.01 = NaN; 0.00000.01 = 2⁻¹⁴/4 = 2⁻¹⁶; 0.00001.00 = 2⁻¹⁴; 1.00000.00 = −0.
+    (.float8e5m2, [(0x3C, 1), (0x7B, 57344), (0x7C, .infinity), (0xFC, -.infinity), (0x7D, .nan), (0x01, 0x1p-16),
+                   (0x04, 0x1p-14), (0x80, -0.0), (0xC2, -3)]),
+    // E5M2FNUZ, bias 16: 0.10000.00 = 1; 0.11111.11 = 1.75·2¹⁵ = 57344; 0x80 = NaN; 0.00000.01 = 2⁻¹⁵/4 = 2⁻¹⁷.
+    (.float8e5m2fnuz, [(0x40, 1), (0x7F, 57344), (0x80, .nan), (0x01, 0x1p-17), (0xFF, -57344), (0x00, 0)]),
+]
+
+/// Independent decoding of every 8-bit float code from the spec's table construction
+/// (sign, exponent and mantissa fields by division, special codes listed per type).
+func referenceFloat8(_ code: UInt8, _ type: DataType) -> Double {
+    let (e, bias): (Int, Int) = switch type {
+    case .float8e4m3fn: (4, 7)
+    case .float8e4m3fnuz: (4, 8)
+    case .float8e5m2: (5, 15)
+    default: (5, 16)
+    }
+    let m = 7 - e
+    let c = Int(code)
+    let sign: Double = c >= 128 ? -1 : 1
+    let field = c % 128
+    let ef = field / (1 << m), mf = field % (1 << m)
+    switch type {
+    case .float8e4m3fn where field == 127: return .nan
+    case .float8e5m2 where ef == 31: return mf == 0 ? sign * .infinity : .nan
+    case .float8e4m3fnuz, .float8e5m2fnuz: if c == 128 { return .nan }
+    default: break
+    }
+    if ef == 0 { return sign * Double(mf) / Double(1 << m) * pow(2, Double(1 - bias)) }
+    return sign * (1 + Double(mf) / Double(1 << m)) * pow(2, Double(ef - bias))
+}
+
+let float8Cases: [StoredTensorCase] = float8Patterns.flatMap { (type, patterns) -> [StoredTensorCase] in
+    let codes = patterns.map(\.0)
+    return [
+        .init(label: "\(type) raw_data", dataType: type, data: .raw(codes), expected: patterns.map(\.1), expectedBytes: codes),
+        .init(label: "\(type) int32_data (bit patterns)", dataType: type, data: .int32Data(codes.map { Int32($0) }),
+              expected: patterns.map(\.1), expectedBytes: codes),
+    ]
+}
+
+/// 4-bit types, two per byte, element 2k in the low nibble (ONNX int4.md, float4.md):
+/// INT4 −8, 7, −1, 0, 3 → nibbles 8, 7, F, 0, 3 → bytes 0x78, 0x0F, 0x03 (odd count: the last
+/// high nibble is padding); UINT4 1, 15, 2 → 0xF1, 0x02; FLOAT4E2M1 (bias 1, no ∞/NaN)
+/// 0.001 = 0.5, 0.111 = 1.5·2² = 6, 1.010 = −1, 1.000 = −0 → 0x71, 0x8A.
+let fourBitCases: [StoredTensorCase] = [
+    .init(label: "INT4 raw_data (odd count)", dataType: .int4, data: .raw([0x78, 0x0F, 0x03]),
+          expected: [-8, 7, -1, 0, 3], expectedBytes: [0x78, 0x0F, 0x03]),
+    .init(label: "INT4 int32_data (packed pairs)", dataType: .int4, data: .int32Data([0x78, 0x0F, 0x03]),
+          expected: [-8, 7, -1, 0, 3], expectedBytes: [0x78, 0x0F, 0x03]),
+    .init(label: "UINT4 raw_data", dataType: .uint4, data: .raw([0xF1, 0x02]), expected: [1, 15, 2, 0],
+          expectedBytes: [0xF1, 0x02]),
+    .init(label: "UINT4 int32_data (odd count)", dataType: .uint4, data: .int32Data([0xF1, 0x02]), expected: [1, 15, 2],
+          expectedBytes: [0xF1, 0x02]),
+    .init(label: "FLOAT4E2M1 raw_data", dataType: .float4e2m1, data: .raw([0x71, 0x8A]), expected: [0.5, 6, -1, -0.0],
+          expectedBytes: [0x71, 0x8A]),
+    .init(label: "FLOAT4E2M1 int32_data", dataType: .float4e2m1, data: .int32Data([0x71, 0x8A]), expected: [0.5, 6, -1, -0.0],
+          expectedBytes: [0x71, 0x8A]),
 ]
 
 func sameDouble(_ a: Double, _ b: Double) -> Bool { a.isNaN ? b.isNaN : a.bitPattern == b.bitPattern }
@@ -119,7 +190,7 @@ struct DataTypeTests {
         #expect(t.dataType == c.dataType)
         #expect(t.dims == [c.expected.count])
         #expect(t.storage == .initializer)
-        #expect(t.byteCount == c.expected.count * (c.dataType.byteSize ?? 0))
+        #expect(t.byteCount == c.dataType.byteCount(elements: c.expected.count))
         let got = t.doubles()
         #expect(got.count == c.expected.count)
         for (i, (g, e)) in zip(got, c.expected).enumerated() {
@@ -169,6 +240,41 @@ struct DataTypeTests {
         #expect(floatToHalf(1.5 * 0x1p-25) == 0x0001)
         #expect(floatToHalf(-0.0) == 0x8000)
         #expect(floatToHalf(.nan) & 0x7C00 == 0x7C00 && floatToHalf(.nan) & 0x3FF != 0)
+    }
+
+    @Test("all 256 codes of the four 8-bit float types match the independent decoder")
+    func exhaustiveFloat8() {
+        for type in [DataType.float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz] {
+            var mismatch = 0, nans = 0
+            for c in 0...UInt8.max {
+                let v = float8ToDouble(c, type)
+                if !sameDouble(v, referenceFloat8(c, type)) { mismatch += 1 }
+                if v.isNaN { nans += 1 }
+            }
+            #expect(mismatch == 0, "\(type)")
+            // E4M3FN: 2 NaN codes; E5M2: 6 (±∞ are not NaN); the FNUZ types: only 0x80.
+            #expect(nans == [DataType.float8e4m3fn: 2, .float8e5m2: 6][type, default: 1], "\(type)")
+        }
+        for (type, patterns) in float8Patterns {
+            for (c, v) in patterns { #expect(sameDouble(float8ToDouble(c, type), v), "\(type) 0x\(String(c, radix: 16))") }
+        }
+        #expect((0...15).map { fourBitToDouble(UInt8($0), .float4e2m1) } == [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6])
+        #expect((0...15).map { fourBitToDouble(UInt8($0), .int4) } == [0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1])
+        #expect((0...15).map { fourBitToDouble(UInt8($0), .uint4) } == (0...15).map(Double.init))
+    }
+
+    @Test("byte sizes: whole bytes per element, ⌈count/2⌉ for the packed 4-bit types")
+    func byteSizes() {
+        #expect(DataType.float8e4m3fn.byteSize == 1 && DataType.float8e5m2fnuz.byteSize == 1)
+        for t in [DataType.int4, .uint4, .float4e2m1] {
+            #expect(t.byteSize == nil && t.isPacked4Bit && t.bitWidth == 4)
+            #expect([0, 1, 2, 3, 7, 8].map { t.byteCount(elements: $0) } == [0, 1, 1, 2, 4, 4])
+        }
+        #expect(DataType.float.byteCount(elements: 3) == 12)
+        #expect(DataType.string.byteCount(elements: 3) == nil)
+        #expect(DataType(rawValue: 23) == .float4e2m1 && DataType(rawValue: 24) == nil)
+        #expect(DataType.float8e4m3fn.isFloatingPoint && DataType.float4e2m1.isFloatingPoint && !DataType.int4.isFloatingPoint)
+        #expect(DataType.float8e5m2.description == "FLOAT8E5M2" && DataType.int4.description == "INT4")
     }
 
     @Test("scalars and empty tensors load")
@@ -227,6 +333,12 @@ struct DataTypeTests {
               (DataType.float16, TensorData.int32Data([1]), "int32_data"),
               (DataType.float, TensorData.none, "float_data"),
               (DataType.int8, TensorData.raw([1, 2]), "raw_data"),
+              // 3 INT4 elements take ⌈3/2⌉ = 2 bytes: one byte per element (3) or 1 byte is wrong.
+              (DataType.int4, TensorData.raw([1, 2, 3]), "raw_data"),
+              (DataType.uint4, TensorData.raw([1]), "raw_data"),
+              (DataType.int4, TensorData.int32Data([1, 2, 3]), "int32_data"),
+              (DataType.float8e4m3fn, TensorData.raw([1, 2]), "raw_data"),
+              (DataType.float8e5m2, TensorData.int32Data([1]), "int32_data"),
           ])
     func typedFieldCount(_ dtype: DataType, _ data: TensorData, _ field: String) throws {
         let (error, path) = try loadError(model(initializers: [

@@ -28,9 +28,6 @@ struct OpCaseTests {
         // Loops Kappa does not unroll (the analysis reports them unsupported with the reason).
         "loop_cond_early_exit": "Loop whose body computes its condition (an early exit) is not unrolled",
         "loop_cond_only_no_trip_count": "Loop without a constant trip count is not unrolled",
-        // Data types the ONNX loader does not read.
-        "quantizelinear_int4_roundtrip_opset21": "the loader rejects INT4 (data type 22) tensors",
-        "dequantizelinear_int4_uint4_initializers_opset21": "the loader rejects INT4/UINT4 (data types 22, 21) tensors",
     ]
 
     struct Tolerance: Decodable, Sendable {

@@ -9,7 +9,11 @@ import ONNX
 /// - to an integer type: floats truncate toward zero (NaN → 0); the result wraps modulo the
 ///   type's width as C++'s conversions do for in-range values (out-of-range float → int is
 ///   undefined in ONNX; onnxruntime's results there are not matched);
-/// - to BOOL: x ≠ 0 (NaN → true); from BOOL: 0/1.
+/// - to BOOL: x ≠ 0 (NaN → true); from BOOL: 0/1;
+/// - to the 8-bit floats and FLOAT4E2M1: the nearest representable value, ties to the even
+///   code, saturating to the largest finite value (the `saturate = 1` default; NaN stays NaN);
+///   to INT4/UINT4: rounded half to even and clamped to the type's range (the onnx reference's
+///   conversion).
 /// VJP: the identity where the value is kept or only rounded to a narrower float (straight
 /// through a float16 rounding) and from an integer type (an integer keeps its value in every
 /// numeric type; this carries the straight-through gradient of quantized chains such as
@@ -50,6 +54,10 @@ struct Cast: Kernel {
         case .uint32: return Float(UInt32(truncatingIfNeeded: saturatingInt64(x)))
         case .int64: return Float(saturatingInt64(x))
         case .uint64: return x < 0 ? Float(UInt64(truncatingIfNeeded: saturatingInt64(x))) : x.rounded(.towardZero)
+        case .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float4e2m1:
+            return LowPrecisionGrid.nearest(x, type)
+        case .int4: return x.isNaN ? 0 : min(7, max(-8, x.rounded(.toNearestOrEven)))
+        case .uint4: return x.isNaN ? 0 : min(15, max(0, x.rounded(.toNearestOrEven)))
         case .string, .complex64, .complex128: return x
         }
     }
@@ -76,4 +84,46 @@ func floatToBFloat16(_ f: Float) -> UInt16 {
     let bits = f.bitPattern
     let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
     return UInt16(truncatingIfNeeded: rounded >> 16)
+}
+
+/// The finite values of an 8-bit or 4-bit float type, sorted, for round-to-nearest-even
+/// with saturation (``Cast``).
+enum LowPrecisionGrid {
+    struct Grid: Sendable {
+        /// Ascending finite values, each with whether its code is even (the tie-break).
+        var values: [Float]
+        var even: [Bool]
+    }
+
+    static let grids: [DataType: Grid] = {
+        var out: [DataType: Grid] = [:]
+        for t in [DataType.float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz, .float4e2m1] {
+            var pairs: [(Float, Bool)] = []
+            let codes = t == .float4e2m1 ? 16 : 256
+            for c in 0..<codes {
+                let v = t == .float4e2m1 ? fourBitToDouble(UInt8(c), t) : float8ToDouble(UInt8(c), t)
+                guard v.isFinite, !(v == 0 && v.sign == .minus) else { continue }
+                pairs.append((Float(v), c % 2 == 0))
+            }
+            pairs.sort { $0.0 < $1.0 }
+            out[t] = Grid(values: pairs.map(\.0), even: pairs.map(\.1))
+        }
+        return out
+    }()
+
+    static func nearest(_ x: Float, _ type: DataType) -> Float {
+        guard let g = grids[type], let first = g.values.first, let last = g.values.last else { return x }
+        if x.isNaN { return x }
+        if x <= first { return first }
+        if x >= last { return last }
+        var lo = 0, hi = g.values.count - 1  // values[lo] ≤ x < values[hi]
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if g.values[mid] <= x { lo = mid } else { hi = mid }
+        }
+        let a = g.values[lo], b = g.values[hi]
+        if x - a < b - x { return a }
+        if b - x < x - a { return b }
+        return g.even[lo] ? a : b
+    }
 }

@@ -14,6 +14,8 @@ import ONNX
 /// The integer range of a quantized type.
 func quantRange(_ t: DataType) -> (lo: Float, hi: Float)? {
     switch t {
+    case .uint4: return (0, 15)
+    case .int4: return (-8, 7)
     case .uint8: return (0, 255)
     case .int8: return (-128, 127)
     case .uint16: return (0, 65535)

@@ -3,8 +3,8 @@ import ONNX
 /// QuantizeLinear(x, y_scale, y_zero_point?; axis = 1, block_size = 0, output_dtype) and
 /// com.microsoft's QuantizeLinear: y = saturate(round(x / scale) + zero_point), rounding half
 /// to even, per tensor, per axis (1-D scale along `axis`) or blocked (opset 21). The result
-/// type is the zero point's, else `output_dtype`, else UINT8 (INT4/UINT4 are not read by
-/// the loader). VJP (straight-through): dx = g / scale where the result is inside the type's
+/// type is the zero point's, else `output_dtype`, else UINT8 (8/16/32-bit and 4-bit
+/// integers; the 8-bit floats are not supported). VJP (straight-through): dx = g / scale where the result is inside the type's
 /// range, 0 where it saturated; scale and zero point get none.
 enum QuantizeLinear {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {

@@ -169,29 +169,24 @@ public enum SensitivityAnalysis {
     }
 
     /// Eq. 8's rounding points (DESIGN.md §1.4): the inputs of weight layers, and every
-    /// activation quantizer (the output of a QuantizeLinear→DequantizeLinear pair and of the
-    /// rounding ops the table marks), with E = Σ h(r).
+    /// activation quantizer (``QuantizedRounding``: the output of a QuantizeLinear→DequantizeLinear
+    /// pair, of a QuantizeLinear feeding integer ops, of every re-quantizing QLinear op), with
+    /// E = Σ h(r)·u_r (u_r = 1 on real tensors, 1/scale on integer ones: real units throughout).
     static func roundingPoints(_ plan: Plan, gains: Gains) -> (Set<String>, ModePair) {
-        let ctx = plan.context
         var points = Set<String>()
         for p in plan.nodes {
-            switch p.role {
-            case let .weight(l): points.insert(l.input)
-            case .rule:
+            let ctx = plan.context
+            if case let .weight(l) = p.role { points.insert(l.input) }
+            points.formUnion(QuantizedRounding.points(of: p.node, ctx))
+            if case let .rule(r) = p.role {
                 let n = p.node
                 if RecurrentNode.Op(rawValue: n.opType) != nil { points.formUnion(ctx.variableInputs(n)) }  // X, h0, c0 meet W, R
-                if n.opType == "DequantizeLinear", let q = n.input(0).flatMap({ ctx.producer($0) }), q.opType == "QuantizeLinear",
-                   let out = n.outputs.first, ctx.isVariable(out) {
-                    points.insert(out)
-                }
                 // The rounding ops Kappa treats as quantizers (Floor/Ceil/Round, Cast to an integer).
-                if case let .rule(r) = p.role, r.roundingPoint, let out = n.outputs.first, ctx.isVariable(out) {
-                    points.insert(out)
-                }
+                if r.roundingPoint, let out = n.outputs.first, ctx.isVariable(out) { points.insert(out) }
             }
         }
         var eq8 = ModePair.zero
-        for r in points.sorted() { eq8 = eq8 + (gains.backward[r] ?? .zero) }
+        for r in points.sorted() { eq8 = eq8 + (gains.backward[r] ?? .zero) * ModePair(QuantizedRounding.unit(of: r, plan.context)) }
         return (points, eq8)
     }
 

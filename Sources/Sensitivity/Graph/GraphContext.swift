@@ -8,11 +8,14 @@ public struct GraphContext: Sendable {
     public let dependence: Dependence
     /// Bounds over the input domain, when one was declared.
     public let bounds: [String: TensorBounds]?
+    /// Quantized-op shapes and dynamic-quantization patterns (``QuantizedGraph``).
+    public let quantized: QuantizedGraph
 
     public init(_ graph: ModelGraph, dependence: Dependence, bounds: [String: TensorBounds]? = nil) {
         self.graph = graph
         self.dependence = dependence
         self.bounds = bounds
+        self.quantized = QuantizedGraph(graph, dependence: dependence)
     }
 
     /// The bounds of `name` over the domain (constants: their exact values), or nil.
@@ -34,7 +37,7 @@ public struct GraphContext: Sendable {
     /// Whether the tensor's values depend on the perturbation.
     public func isVariable(_ name: String) -> Bool { dependence.isDependent(name) }
 
-    public func shape(_ name: String?) -> [Int]? { name.flatMap { graph.shapes[$0] } }
+    public func shape(_ name: String?) -> [Int]? { name.flatMap { graph.shapes[$0] ?? quantized.shapes[$0] } }
 
     public func dtype(_ name: String?) -> DataType? { name.flatMap { graph.dtypes[$0] } }
 

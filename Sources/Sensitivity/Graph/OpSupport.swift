@@ -8,7 +8,7 @@ import ONNX
 /// for the Lipschitz table; ops in it may still be unbounded for some operands (a Mul of
 /// two variable tensors, LayerNormalization) — that is decided per node by the table.
 public enum OpSupport {
-    public static let knownOps: Set<String> = [
+    public static let knownOps: Set<String> = QuantizedOps.standard.union([
         // weight layers
         "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization",
         // activations and shape ops with L = 1 (or a closed form)
@@ -33,17 +33,19 @@ public enum OpSupport {
         "NonZero", "NonMaxSuppression", "Hardmax", "OneHot", "Sign", "Floor", "Ceil", "Round", "IsNaN", "IsInf", "CastLike",
         // unbounded without a domain
         "Exp", "Log", "Sqrt", "Reciprocal", "Pow", "Tan", "ReduceSumSquare", "ReduceProd", "ReduceLogSum",
-    ]
+    ])
 
     /// Nodes of `graph` whose op is outside the table (custom domains included), among the
     /// nodes that depend on the perturbation (folded and input-independent nodes are never
     /// analysed, whatever their op).
     public static func unsupportedNodes(in graph: ModelGraph, dependence: Dependence?) -> [Node] {
-        graph.order.map { graph.graph.nodes[$0] }.filter { n in
+        // Nodes absorbed into a dynamic-quantized layer (the Floor of a run-time bias) are analysed with it.
+        let absorbed = dependence.map { QuantizedGraph(graph, dependence: $0).absorbed } ?? [:]
+        return graph.order.filter { absorbed[$0] == nil }.map { graph.graph.nodes[$0] }.filter { n in
             let live = n.inputs.contains { !$0.isEmpty && (dependence?.isDependent($0) ?? (graph.constants[$0] == nil)) }
             let foldedAway = !n.outputs.isEmpty && n.outputs.allSatisfy { $0.isEmpty || graph.constants[$0] != nil }
             let standardDomain = n.domain.isEmpty || n.domain == "ai.onnx"
-            return live && !foldedAway && (!standardDomain || !knownOps.contains(n.opType))
+            return live && !foldedAway && !QuantizedOps.isKnown(n) && (!standardDomain || !knownOps.contains(n.opType))
         }
     }
 }

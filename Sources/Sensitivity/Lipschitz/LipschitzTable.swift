@@ -11,6 +11,7 @@ public enum LipschitzTable {
     public static func rule(for n: Node, in ctx: GraphContext) -> NodeRule {
         let vars = ctx.variableInputs(n)
         if n.domain == "kappa", n.opType == "If" { return ifMerge(n, ctx) }
+        if let r = quantized(n, vars, ctx) { return r }  // LipschitzTable+Quantized
         let standard = n.domain.isEmpty || n.domain == "ai.onnx"
         if standard, ["If", "Loop", "Scan"].contains(n.opType) {
             return .unsupported(vars, "\(n.opType) that Kappa could not inline (a computed trip count or condition, an early exit, or an unknown scan length: see the notes)")

@@ -8,6 +8,7 @@ import ONNX
 public enum WeightLayers {
     /// The weight layer `n` is, or nil when `n` has no constant weight operand.
     public static func layer(_ n: Node, index: Int, ctx: GraphContext) -> WeightLayer? {
+        if let quantized = quantizedLayer(n, index: index, ctx: ctx) { return quantized }  // WeightLayers+Quantized
         guard n.domain.isEmpty || n.domain == "ai.onnx" else { return nil }
         let vars = ctx.variableInputs(n)
         func make(_ x: String, _ w: Tensor, _ view: WeightLayer.View) -> WeightLayer {
