@@ -14,12 +14,14 @@ public enum IntervalEvaluator {
     static func rule(for n: Node) -> IntervalRule? {
         switch n.domain {
         case "", "ai.onnx": return rules[n.opType]
-        case "kappa": return nil
+        case "com.microsoft": return ["QuantizeLinear", "DequantizeLinear"].contains(n.opType) ? rules[n.opType] : nil
+        case "kappa": return n.opType == "If" ? StructureRules.ifMerge : nil
         default: return nil
         }
     }
 
     static let rules: [String: IntervalRule] = Dictionary(
-        [KernelRules.rules, Activations.rules, Elementary.rules, BinaryRules.rules, ConvRules.rules,
-         MatMulRules.rules, EinsumRule.rules].flatMap { $0.map { ($0.key, $0.value) } }, uniquingKeysWith: { first, _ in first })
+        [StructureRules.rules, TypeRules.rules, KernelRules.rules, Activations.rules, Elementary.rules,
+         BinaryRules.rules, ConvRules.rules, MatMulRules.rules, EinsumRule.rules, ReduceRules.rules,
+         NormalizationRules.rules, SoftmaxRules.rules, RecurrentRules.rules].flatMap { $0.map { ($0.key, $0.value) } }, uniquingKeysWith: { first, _ in first })
 }
