@@ -11,19 +11,21 @@ extension Float64Model {
         let (batch, m, cg) = (x.s[0], w.s[0], w.s[1])
         let out = [batch, m] + geo.output
         let taps = indices(Array(w.s[2...]))
+        let xs = Shapes.strides(x.s), ws = Shapes.strides(w.s)
+        let tapOffsets = taps.map { t in t.indices.reduce(0) { $0 + t[$1] * ws[2 + $1] } }
         return T(v: indices(out).map { o in
             let gi = o[1] / (m / groups)
             var s = b?.v[o[1]] ?? 0
-            for cl in 0..<cg {
-                for t in taps {
-                    var p: [Int] = []
-                    for a in t.indices {
-                        let q = o[2 + a] * geo.strides[a] + t[a] * geo.dilations[a] - geo.padsBegin[a]
-                        if q < 0 || q >= x.s[2 + a] { break }
-                        p.append(q)
-                    }
-                    guard p.count == t.count else { continue }
-                    s += w.v[flat([o[1], cl] + t, w.s)] * x.v[flat([o[0], gi * cg + cl] + p, x.s)]
+            for (t, tw) in zip(taps, tapOffsets) {
+                var off = 0, inside = true
+                for a in t.indices {
+                    let q = o[2 + a] * geo.strides[a] + t[a] * geo.dilations[a] - geo.padsBegin[a]
+                    if q < 0 || q >= x.s[2 + a] { inside = false; break }
+                    off += q * xs[2 + a]
+                }
+                guard inside else { continue }
+                for cl in 0..<cg {
+                    s += w.v[o[1] * ws[0] + cl * ws[1] + tw] * x.v[o[0] * xs[0] + (gi * cg + cl) * xs[1] + off]
                 }
             }
             return s
