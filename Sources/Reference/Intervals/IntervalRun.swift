@@ -64,7 +64,7 @@ struct IntervalRun {
     private func keeps(_ t: String) -> Bool { needed?.contains(t) ?? true }
 
     mutating func evaluate() throws(ReferenceError) -> [String: TensorBounds] {
-        seedInputs()
+        try seedInputs()
         let nodes = graph.graph.nodes
         for (pos, idx) in plan.enumerated() {
             let n = nodes[idx]
@@ -92,12 +92,14 @@ struct IntervalRun {
         return out
     }
 
-    /// Graph inputs: the domain's bounds, else the range of an integer or bool type, else
-    /// unbounded (a float input without a domain); internal tensors the domain overrides.
-    private mutating func seedInputs() {
+    /// Graph inputs the plan reads: the domain's bounds, else the range of an integer or bool
+    /// type, else unbounded (a float input without a domain); internal tensors the domain
+    /// overrides.
+    private mutating func seedInputs() throws(ReferenceError) {
         for (name, b) in domain { values[name] = b }
         for vi in graph.inputs where domain[vi.name] == nil {
-            guard let s = graph.shapes[vi.name] else { continue }
+            guard let s = graph.shapes[vi.name], lastUse[vi.name] != nil || needed?.contains(vi.name) == true else { continue }
+            if let n = Shapes.checkedProduct(s), n > Engine.maxElements { throw .tooLarge(tensor: vi.name, elements: n) }
             let t = graph.dtypes[vi.name] ?? vi.elementType ?? .float
             if let r = IntervalRun.typeRange(t) {
                 values[vi.name] = TensorBounds(shape: s, lo: r.0, hi: r.1)

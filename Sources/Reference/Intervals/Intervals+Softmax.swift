@@ -34,13 +34,16 @@ enum SoftmaxRules {
                 let upper = logSums(line.map { Double(x.lo[$0]) }, line.map { Double(x.hi[$0]) }, up: false)
                 for (j, at) in line.enumerated() {
                     // log p ∈ [−softplus(log S), −softplus(log S′)].
-                    let lp = -Interval.softplus(lower[j]).hi, hp = min(0, -Interval.softplus(upper[j]).lo)
+                    // A lower bound log S′ = +∞ only comes from x_j = −∞ itself (directed sums of
+                    // finite values stay finite): then p_j = 0 exactly.
+                    let lp = -Interval.softplus(lower[j]).hi
+                    let hp = upper[j] == .infinity ? -Double.infinity : min(0, -Interval.softplus(upper[j]).lo)
                     if log {
                         out.lo[at] = Outward.floatDown(lp)
                         out.hi[at] = Outward.floatUp(hp)
                     } else {
                         out.lo[at] = max(0, Outward.floatDown(Interval(point: lp).exp().lo))
-                        out.hi[at] = min(1, Outward.floatUp(Interval(point: hp).exp().hi))
+                        out.hi[at] = hp == -.infinity ? 0 : min(1, Outward.floatUp(Interval(point: hp).exp().hi))
                     }
                 }
             }

@@ -4,8 +4,11 @@ import Foundation
 /// requested side of the exact real result, so bounds computed with them are sound.
 ///
 /// - **Float32 ← Double.** `floatDown(d)` is the largest float ≤ d (Swift's conversion rounds
-///   to nearest; one `nextDown` fixes the side). +∞ from an overflow becomes the largest finite
-///   float (a valid lower bound of anything), NaN becomes −∞ (no information).
+///   to nearest; one `nextDown` fixes the side; a finite d beyond the float range becomes the
+///   largest finite float on the sound side), NaN becomes −∞ (no information). Infinite Doubles
+///   are exact: every helper below clamps an overflow of finite operands to the largest finite
+///   Double on the sound side, so ±∞ only stands for "no bound" or a value that is ±∞ itself
+///   (a −∞ attention mask).
 /// - **One Double operation.** `add/mul/div/sqrt` + `Down`/`Up`: the correctly rounded result
 ///   r and its exact error term (TwoSum for sums, an FMA residual for products, quotients and
 ///   square roots; IEEE 754 makes these exact when nothing underflows) tell which side of the
@@ -37,18 +40,18 @@ enum Outward {
 
     // MARK: Float32 from Double
 
-    /// The largest float ≤ d (d = +∞ → the largest finite float; NaN → −∞).
+    /// The largest float ≤ d (NaN → −∞).
     @inline(__always) static func floatDown(_ d: Double) -> Float {
         if d.isNaN { return -.infinity }
-        if d == .infinity { return .greatestFiniteMagnitude }
+        if d.isInfinite { return Float(d) }
         let f = Float(d)
         return Double(f) > d ? f.nextDown : f
     }
 
-    /// The smallest float ≥ d (d = −∞ → minus the largest finite float; NaN → +∞).
+    /// The smallest float ≥ d (NaN → +∞).
     @inline(__always) static func floatUp(_ d: Double) -> Float {
         if d.isNaN { return .infinity }
-        if d == -.infinity { return -.greatestFiniteMagnitude }
+        if d.isInfinite { return Float(d) }
         let f = Float(d)
         return Double(f) < d ? f.nextUp : f
     }
@@ -80,8 +83,11 @@ enum Outward {
         return (s, (a - (s - bb)) + (b - bb))
     }
 
+    // An infinite operand makes an infinite (or undefined) result exactly; only an overflow of
+    // finite operands is clamped to the largest finite value on the sound side.
     static func addDown(_ a: Double, _ b: Double) -> Double {
         if a == -.infinity || b == -.infinity { return -.infinity }
+        if a == .infinity || b == .infinity { return .infinity }
         let (s, e) = twoSum(a, b)
         if s.isFinite && s == 0 && e == 0 { return 0 }
         return settle(s, exactAbove: e > 0, exactBelow: e < 0 || !e.isFinite, down: true)
@@ -89,6 +95,7 @@ enum Outward {
 
     static func addUp(_ a: Double, _ b: Double) -> Double {
         if a == .infinity || b == .infinity { return .infinity }
+        if a == -.infinity || b == -.infinity { return -.infinity }
         let (s, e) = twoSum(a, b)
         if s.isFinite && s == 0 && e == 0 { return 0 }
         return settle(s, exactAbove: e > 0 || !e.isFinite, exactBelow: e < 0, down: false)
@@ -98,6 +105,7 @@ enum Outward {
     static func mulDown(_ a: Double, _ b: Double) -> Double {
         if a == 0 || b == 0 { return 0 }
         let p = a * b
+        if a.isInfinite || b.isInfinite { return p.isNaN ? -.infinity : p }
         if !p.isFinite { return settle(p, exactAbove: false, exactBelow: true, down: true) }
         let e = (-p).addingProduct(a, b)   // a·b − p, exact
         return settle(p, exactAbove: e > 0, exactBelow: e < 0, down: true)
@@ -106,6 +114,7 @@ enum Outward {
     static func mulUp(_ a: Double, _ b: Double) -> Double {
         if a == 0 || b == 0 { return 0 }
         let p = a * b
+        if a.isInfinite || b.isInfinite { return p.isNaN ? .infinity : p }
         if !p.isFinite { return settle(p, exactAbove: true, exactBelow: false, down: false) }
         let e = (-p).addingProduct(a, b)
         return settle(p, exactAbove: e > 0, exactBelow: e < 0, down: false)
@@ -115,6 +124,7 @@ enum Outward {
     static func divDown(_ a: Double, _ b: Double) -> Double {
         if a == 0 && b != 0 { return 0 }
         let q = a / b
+        if a.isInfinite != b.isInfinite { return q }
         if !q.isFinite || a.isInfinite || b.isInfinite { return settle(q, exactAbove: false, exactBelow: true, down: true) }
         let r = a.addingProduct(-q, b)     // a − q·b, exact; the real quotient is q + r/b
         let above = (r > 0) == (b > 0) && r != 0
@@ -124,6 +134,7 @@ enum Outward {
     static func divUp(_ a: Double, _ b: Double) -> Double {
         if a == 0 && b != 0 { return 0 }
         let q = a / b
+        if a.isInfinite != b.isInfinite { return q }
         if !q.isFinite || a.isInfinite || b.isInfinite { return settle(q, exactAbove: true, exactBelow: false, down: false) }
         let r = a.addingProduct(-q, b)
         let above = (r > 0) == (b > 0) && r != 0
