@@ -14,6 +14,8 @@ struct IntervalRun {
     let plan: [Int]
     /// Tensor → the last plan position that reads it (as an input or a branch condition).
     let lastUse: [String: Int]
+    /// Element types the file declares (graph inputs, outputs, value_info).
+    let declared: [String: DataType]
     var values: [String: TensorBounds] = [:]
 
     init(graph: ModelGraph, domain: [String: TensorBounds], needed: Set<String>?) throws(ReferenceError) {
@@ -59,6 +61,16 @@ struct IntervalRun {
             for g in nodes[idx].guards { last[g.condition] = pos }
         }
         lastUse = last
+        var types: [String: DataType] = [:]
+        for v in graph.graph.inputs + graph.graph.outputs + graph.graph.valueInfo { if let t = v.elementType { types[v.name] = t } }
+        declared = types
+    }
+
+    /// The integer (or bool) type of `t` when inference and the file agree on it.
+    private func integerRange(_ t: String) -> (Float, Float)? {
+        guard let inferred = graph.dtypes[t], let r = IntervalRun.typeRange(inferred) else { return nil }
+        if let d = declared[t], d != inferred { return nil }
+        return r
     }
 
     private func keeps(_ t: String) -> Bool { needed?.contains(t) ?? true }
@@ -144,12 +156,12 @@ struct IntervalRun {
     /// Checks a rule's result, replaces NaN by infinite bounds, and keeps integer tensors
     /// inside their type (an integer result is the floor, ceiling or truncation of the real
     /// one: [⌊lo⌋, ⌈hi⌉] contains it; out of range it may wrap: the whole type range).
-    /// No result: unbounded, or the type's range, when the shape is known.
+    /// No result: unbounded, or the type's range, when the shape is known. The type is trusted
+    /// only when inference and any type the file declares agree.
     private func finish(_ n: Node, _ o: String, _ result: TensorBounds?) throws(ReferenceError) -> TensorBounds? {
-        let dtype = graph.dtypes[o]
         guard var b = result else {
             guard let s = graph.shapes[o] else { return nil }
-            if let t = dtype, let r = IntervalRun.typeRange(t) { return TensorBounds(shape: s, lo: r.0, hi: r.1) }
+            if let r = integerRange(o) { return TensorBounds(shape: s, lo: r.0, hi: r.1) }
             return .unbounded(shape: s)
         }
         guard let c = Shapes.checkedProduct(b.shape), c == b.lo.count, c == b.hi.count else {
@@ -157,7 +169,7 @@ struct IntervalRun {
         }
         if c > Engine.maxElements { throw .tooLarge(tensor: o, elements: c) }
         b.sanitize()
-        if let t = dtype, let (rl, rh) = IntervalRun.typeRange(t) {
+        if let (rl, rh) = integerRange(o) {
             for i in 0..<c {
                 let l = b.lo[i].rounded(.down), h = b.hi[i].rounded(.up)
                 if l >= rl && h <= rh { b.lo[i] = l; b.hi[i] = h } else { b.lo[i] = rl; b.hi[i] = rh }

@@ -26,7 +26,15 @@ enum KernelRules {
     static let exact: IntervalRule = { c throws(ReferenceError) in try monotone(c, margin: .exact) }
     static let split: IntervalRule = { c throws(ReferenceError) in try monotone(c, margin: .exact, allOutputs: true) }
     static let concat: IntervalRule = { c throws(ReferenceError) in try monotone(c, data: nil, margin: .exact) }
-    static let maxPool: IntervalRule = { c throws(ReferenceError) in try monotone(c, margin: .exact) + [indices(c)] }
+    /// MaxPool's values through a kernel built for them alone (the Indices output is not
+    /// monotone, and an engine without it could refuse the node).
+    static let maxPool: IntervalRule = { c throws(ReferenceError) in
+        var values = c.node
+        values.outputs = Array(values.outputs.prefix(1))
+        let single = IntervalNode(node: values, opset: c.opset, evaluated: c.evaluated, constants: c.constants, dtypes: c.dtypes,
+                                  outShapes: Array(c.outShapes.prefix(1)), outTypes: Array(c.outTypes.prefix(1)))
+        return [try monotone(single, margin: .exact).first ?? nil, indices(c)]
+    }
     static let averagePool: IntervalRule = { c throws(ReferenceError) in
         try monotone(c, margin: .average((c.node.ints("kernel_shape") ?? []).reduce(1, *)))
     }
