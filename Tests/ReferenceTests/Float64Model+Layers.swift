@@ -97,6 +97,28 @@ extension Float64Model {
         case "Softmax", "LogSoftmax", "CumSum", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2",
              "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd":
             return [try alongAxes(n, ins, x)]
+        case "TopK", "ArgMax", "ArgMin":
+            let axis = Shapes.axis(n.int("axis") ?? (n.opType == "TopK" ? -1 : 0), rank: x.s.count) ?? 0
+            let outer = x.s[..<axis].reduce(1, *), len = x.s[axis], inner = x.s[(axis + 1)...].reduce(1, *)
+            let k = n.opType == "TopK" ? Int(try input(1).v[0]) : 1
+            let largest = n.opType == "ArgMin" ? false : (n.int("largest") ?? 1) != 0
+            var values: [Double] = [], picks: [Double] = []
+            for o in 0..<outer {
+                var rows: [[(Double, Double)]] = []
+                for i in 0..<inner {
+                    let line = (0..<len).map { (x.v[(o * len + $0) * inner + i], Double($0)) }
+                    // Ties: the lower index first (ONNX TopK; ArgMax without select_last_index).
+                    rows.append(line.sorted { largest ? ($0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1)) : ($0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1)) })
+                }
+                for j in 0..<k { for i in 0..<inner { values.append(rows[i][j].0); picks.append(rows[i][j].1) } }
+            }
+            var shape = x.s
+            shape[axis] = k
+            if n.opType != "TopK" {
+                if (n.int("keepdims") ?? 1) == 0 { shape.remove(at: axis) }
+                return [T(v: picks, s: shape)]
+            }
+            return [T(v: values, s: shape), T(v: picks, s: shape)]
         case "LRN":
             let size = n.int("size") ?? 1
             let (al, be, bi) = (Double(n.float("alpha") ?? 1e-4), Double(n.float("beta") ?? 0.75), Double(n.float("bias") ?? 1))

@@ -49,8 +49,10 @@ enum StructureRules {
 
     static let range: IntervalRule = { c throws(ReferenceError) in
         guard let s = c.point(0)?.first, let l = c.point(1)?.first, let d = c.point(2)?.first, d != 0 else { return [] }
-        let count = max(Int(((Double(l) - Double(s)) / Double(d)).rounded(.up)), 0)
-        guard count <= Engine.maxElements else { throw .tooLarge(tensor: c.node.outputs.first ?? c.name, elements: count) }
+        let steps = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
+        guard steps.isFinite else { return [] }
+        guard steps <= Double(Engine.maxElements) else { throw .tooLarge(tensor: c.node.outputs.first ?? c.name, elements: Int(clamping: Int64(min(steps, 9e18)))) }
+        let count = steps <= 0 ? 0 : Int(steps)
         let float = c.dtype(0).isFloatingPoint
         return [TensorBounds(shape: [count], count: count) { i in
             let v = Double(s) + Double(i) * Double(d)
