@@ -91,7 +91,8 @@ extension Float64Model {
             return T(v: v, s: x.s)
         }
         let given = n.ints("axes") ?? (ins.count > 1 ? ins[1]?.v.map { Int($0) } : nil)
-        let axes = Set((given?.isEmpty ?? true) ? Array(0..<r) : given!.map { Shapes.axis($0, rank: r) ?? 0 })
+        let listed = (given ?? []).map { Shapes.axis($0, rank: r) ?? 0 }
+        let axes = Set(listed.isEmpty ? Array(0..<r) : listed)
         let keep = x.s.indices.map { axes.contains($0) ? 1 : x.s[$0] }
         var groups = [[Double]](repeating: [], count: keep.reduce(1, *))
         for (i, idx) in indices(x.s).enumerated() {

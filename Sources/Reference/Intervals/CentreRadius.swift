@@ -10,10 +10,10 @@ import Sensitivity
 /// fl(W·c) (BLAS or im2col + sgemm: sums of K products in any order) is within γ_K·|W|·|c| of
 /// W·c (``Outward/gamma(_:)``), so W·x ∈ fl(W·c) ± |W|·s with s = r + γ_K·|c| rounded up.
 /// The float32 product Q = fl(|W|·s) of non-negative terms is ≥ (1 − γ_K)·|W|·s, and
-/// 1/(1 − γ) ≤ 1 + 2γ for γ ≤ 1/2, so |W|·s ≤ Q·(1 + 2γ_K); products that underflow (or are
-/// flushed to zero) cost at most 2⁻¹²⁵ each, K per output and per product, hence
+/// 1/(1 − γ) ≤ 1 + 2γ for γ ≤ 1/2, so |W|·s ≤ Q·(1 + 2γ_K); operations that underflow (or are
+/// flushed to zero) cost at most 2⁻¹²⁶ each, 2K per output and per product, hence
 ///
-///     y ∈ fl(W·c) + b ± (Q·(1 + 2γ_K) + 2K·2⁻¹²⁵),
+///     y ∈ fl(W·c) + b ± (Q·(1 + 2γ_K) + 8K·2⁻¹²⁶),
 ///
 /// summed in Double and rounded outward (``Outward/enclose(_:_:)``). Inputs with an infinite
 /// bound get c = r = 0, and every output that reads one with a non-zero weight is unbounded:
@@ -42,11 +42,13 @@ struct CentreRadius {
         CentreRadius.enclosure(terms: terms, shape: shape, yc: yc, q: q, mask: mask, alpha: alpha, bias: bias)
     }
 
-    /// y ∈ α·fl(W·c) + bias ± |α|·(q·(1 + 2γ_K) + 2K·2⁻¹²⁵) per output, rounded outward.
+    /// y ∈ α·fl(W·c) + bias ± |α|·(q·(1 + 2γ_K) + 8K·2⁻¹²⁶) per output, rounded outward.
     static func enclosure(terms: Int, shape: [Int], yc: [Float], q: [Float], mask: [Float]?, alpha: Double = 1,
                           bias: (Int) -> Interval = { _ in Interval(point: 0) }) -> TensorBounds {
         let g = Outward.gamma(terms)
-        let grow = 1 + 2 * g, floor = 2 * Double(terms) * Outward.tiny32
+        // Underflow: each of the K products and K − 1 sums of fl(W·c) and of Q may lose 2⁻¹²⁶
+        // (with flush-to-zero): (Q + 2K·2⁻¹²⁶)(1 + 2γ) + 2K·2⁻¹²⁶ ≤ Q(1 + 2γ) + 6K·2⁻¹²⁶.
+        let grow = 1 + 2 * g, floor = 4 * Double(terms) * Outward.tiny32
         let a = abs(alpha)
         return TensorBounds(shape: shape, count: yc.count) { i in
             if let mask, mask[i] != 0 || mask[i].isNaN { return .entire }

@@ -13,10 +13,11 @@ import Sensitivity
 /// - **Averages** (AveragePool, GlobalAveragePool) of at most K taps with positive weights:
 ///   monotone; the float32 kernel's sum-then-divide is within γ_{K+2}·M of the exact mean
 ///   (γ_{K−1}·Σ|x| ≤ γ_{K−1}·K·M for the sum, divided by a divisor ≥ the tap count, plus two
-///   roundings), M the tensor's largest magnitude; products that underflow add 2⁻¹²⁵.
+///   roundings), M the tensor's largest magnitude; operations that underflow (or flush to
+///   zero) add at most 2⁻¹²⁶ each: 2⁻¹²⁵ after the division.
 /// - **Resize linear** without antialiasing: each output is Σ wᵢxᵢ over 2^rank corners with
 ///   wᵢ ≥ 0, Σwᵢ = 1 (coordinates are clamped into the input), so it is monotone; the kernel's
-///   separable passes and its rounded weights stay within γ_{4K+4}·M, K = 2^rank.
+///   separable passes and its rounded weights stay within γ_{4K+4}·M + 8K·2⁻¹²⁶, K = 2^rank.
 ///   Cubic weights change sign: no rule.
 /// A kernel the engine does not have, or refuses for this configuration, gives no
 /// information (the output is unbounded), never a guess.
@@ -109,7 +110,7 @@ enum KernelRules {
         case let .average(k): e = Outward.gamma(k + 2) * magnitude + Outward.tiny32
         case .resizeLinear:
             let k = 1 << min(lo.first??.shape.count ?? 0, 20)
-            e = Outward.gamma(4 * k + 4) * magnitude + Outward.tiny32
+            e = Outward.gamma(4 * k + 4) * magnitude + 4 * Double(k) * Outward.tiny32
         }
         var out: [TensorBounds?] = []
         for k in 0..<min(low.count, high.count) where k == 0 || allOutputs {
