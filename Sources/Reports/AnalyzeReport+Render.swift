@@ -35,6 +35,22 @@ extension AnalyzeReport {
             ["Eq. 8 rounding E (\(network.roundingPoints) point\(network.roundingPoints == 1 ? "" : "s"))", NumberText.value(network.eq8.matrix.bound), NumberText.value(network.eq8.operator.bound)],
             ["  digits / bits", Self.digitsBits(p.eq8.matrix), Self.digitsBits(p.eq8.operator)],
         ])
+        if let b = bracket {
+            s += "\n" + bold("Bracket on the input domain\(b.empirical ? " (empirical: observed ranges, not a guarantee)" : "")") + "\n"
+            for d in b.domain { s += "  \(d)\n" }
+            var rows: [[String]] = []
+            if let l = b.lower {
+                rows.append(["lower ℓ: largest local ‖J‖ found (certified)", NumberText.value(l.value.value), Self.digitsBits(b.precision.lower ?? Precision(kappa: .nan)),
+                             "\(l.point), \(l.reversePasses) reverse passes, \(String(format: "%.1f", l.seconds)) s"])
+            } else {
+                rows.append(["lower ℓ", NumberText.missing, NumberText.missing, "not searched (--lower-budget 0)"])
+            }
+            rows.append(["upper L: sound Eq. 7 on the domain", NumberText.value(b.upper.bound), Self.digitsBits(b.precision.upper), ""])
+            s += TextFormat.table(["", "value", "digits / bits", "how"], rows)
+            if let w = b.widthOrders.value {
+                s += "  width: L/ℓ = 10^\(String(format: "%.2f", w)) (\(String(format: "%.2f", w)) orders of magnitude)\n"
+            }
+        }
         if !findings.isEmpty { s += "\n" }
         for f in findings { s += (f.severity == .error ? red(f.severity.rawValue) : f.severity.rawValue) + ": [\(f.rule.id)] \(f.message)\n" }
         for n in notes { s += "note: \(n)\n" }
@@ -50,6 +66,14 @@ extension AnalyzeReport {
         s += "| digits / bits | \(Self.digitsBits(p.eq7.matrix)) | \(Self.digitsBits(p.eq7.operator)) |\n"
         s += "| Eq. 8 rounding E | \(NumberText.value(network.eq8.matrix.bound)) | \(NumberText.value(network.eq8.operator.bound)) |\n"
         s += "| digits / bits | \(Self.digitsBits(p.eq8.matrix)) | \(Self.digitsBits(p.eq8.operator)) |\n\n"
+        if let b = bracket {
+            s += "**Bracket on the input domain**\(b.empirical ? " (empirical)" : ""): " + b.domain.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
+            s += "| end | value | digits / bits |\n|---|---:|---:|\n"
+            s += "| lower ℓ (certified) | \(NumberText.value(b.lower?.value.value)) | \(b.precision.lower.map(Self.digitsBits) ?? "–") |\n"
+            s += "| upper L (sound) | \(NumberText.value(b.upper.bound)) | \(Self.digitsBits(b.precision.upper)) |\n"
+            if let w = b.widthOrders.value { s += "\nWidth L/ℓ = 10^\(String(format: "%.2f", w)).\n" }
+            s += "\n"
+        }
         s += "| # | node | op | σ_matrix | σ_op upper | L operator | gain in | gain out | status |\n|---:|---|---|---:|---:|---:|---:|---:|---|\n"
         for l in layers {
             let name = l.node.replacingOccurrences(of: "|", with: "\\|")

@@ -103,6 +103,58 @@ public struct AnalyzeReport: Codable, Sendable {
         }
     }
 
+    /// The bracket [ℓ, L] on an input domain (`--input-range`); null without one.
+    public struct BracketInfo: Codable, Sendable, Equatable {
+        public struct Lower: Codable, Sendable, Equatable {
+            public var value: JSONNumber
+            public var point: String
+            public var tensor: String
+            public var reversePasses: Int
+            public var forwardPasses: Int
+            public var seconds: Double
+            enum CodingKeys: String, CodingKey {
+                case value, point, tensor, seconds
+                case reversePasses = "reverse_passes"
+                case forwardPasses = "forward_passes"
+            }
+        }
+        public struct Ends: Codable, Sendable, Equatable {
+            public var lower: Precision?
+            public var upper: Precision
+        }
+        public var domain: [String]
+        public var empirical: Bool
+        public var upper: JSONNumber
+        public var lower: Lower?
+        public var widthOrders: JSONNumber
+        public var precision: Ends
+
+        enum CodingKeys: String, CodingKey {
+            case domain, empirical, upper, lower, precision
+            case widthOrders = "width_orders"
+        }
+
+        public init(_ b: Bracket) {
+            domain = b.domain
+            empirical = b.empirical
+            upper = JSONNumber(b.upper)
+            lower = b.lower.map { Lower(value: JSONNumber($0.value), point: $0.point, tensor: $0.tensor, reversePasses: $0.reversePasses,
+                                        forwardPasses: $0.forwardPasses, seconds: ($0.seconds * 100).rounded() / 100) }
+            widthOrders = JSONNumber(b.widthOrders)
+            precision = Ends(lower: b.lower.map { Precision(kappa: $0.value) }, upper: Precision(kappa: b.upper))
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(domain, forKey: .domain)
+            try c.encode(empirical, forKey: .empirical)
+            try c.encode(upper, forKey: .upper)
+            try c.encode(lower, forKey: .lower)
+            try c.encode(widthOrders, forKey: .widthOrders)
+            try c.encode(precision, forKey: .precision)
+        }
+    }
+
     public var schemaVersion = reportSchemaVersion
     public var tool = ToolInfo()
     public var model: ModelInfo
@@ -110,12 +162,26 @@ public struct AnalyzeReport: Codable, Sendable {
     public var norm: String
     public var layers: [Layer]
     public var network: Network
+    public var bracket: BracketInfo?
     public var notes: [String]
     public var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case tool, model, norm, layers, network, notes, findings
+        case tool, model, norm, layers, network, notes, findings, bracket
         case schemaVersion = "schema_version"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(tool, forKey: .tool)
+        try c.encode(model, forKey: .model)
+        try c.encode(norm, forKey: .norm)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(network, forKey: .network)
+        try c.encode(bracket, forKey: .bracket)  // null, not absent, without a domain
+        try c.encode(notes, forKey: .notes)
+        try c.encode(findings, forKey: .findings)
     }
 
     public init(graph: ModelGraph, result: AnalysisResult) {
@@ -139,6 +205,7 @@ public struct AnalyzeReport: Codable, Sendable {
                           eq7: ModeValues(net.eq7), eq8: ModeValues(net.eq8), roundingPoints: net.roundingPoints,
                           precision: PrecisionTable(eq7: .init(matrix: p7.matrix, operator: p7.operator),
                                                     eq8: .init(matrix: p8.matrix, operator: p8.operator)))
+        bracket = result.bracket.map(BracketInfo.init)
         notes = graph.notes + result.notes
         findings = result.findings
     }

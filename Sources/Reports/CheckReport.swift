@@ -16,10 +16,11 @@ public struct CheckReport: Codable, Sendable {
         public var passed: Bool
         public var findings: [Finding]
 
-        public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int) {
+        public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int, end: GateEnd = .upper) {
             model = ModelInfo(graph.model)
             output = result.network.output.tensor
-            let gate = Gate.evaluate(result.network, bound: bound, column: norm, maxBits: maxBits)
+            let gate = end == .lower ? Gate.evaluateLower(result.bracket, maxBits: maxBits)
+                                     : Gate.evaluate(result.network, bound: bound, column: norm, maxBits: maxBits)
             precision = gate.precision
             passed = gate.passed
             findings = (result.findings + [gate.finding].compactMap { $0 }).map { $0.with(file: graph.path) }

@@ -35,6 +35,12 @@ struct NormOptions: ParsableArguments {
                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
+    /// Log lines of long searches on stderr, only on a terminal or with --progress.
+    var logHandler: ((String) -> Void)? {
+        guard progress || isatty(STDERR_FILENO) == 1 else { return nil }
+        return { Diagnostics.progress($0) }
+    }
+
     /// Progress lines "layer i/n" on stderr, only on a terminal or with --progress.
     var progressHandler: (@Sendable (Int, Int, String) -> Void)? {
         guard progress || isatty(STDERR_FILENO) == 1 else { return nil }

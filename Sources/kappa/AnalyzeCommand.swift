@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ONNX
+import Reference
 import Reports
 import Sensitivity
 
@@ -23,13 +24,24 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var normOptions: NormOptions
     @OptionGroup var tensor: TensorOption
+    @OptionGroup var domainOptions: DomainOptions
+    @Option(help: ArgumentHelp("Data for --input-range empirical (test-data sets or .npy files).", valueName: "PATH"))
+    var inputs: String?
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
         let graph = try modelOptions.load(model)
-        let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
-                                                 progress: normOptions.progressHandler)
+        let options = normOptions.analysisOptions(norm: norm, tensor: tensor)
+        let result: AnalysisResult
+        if domainOptions.given {
+            let (domain, empirical) = try domainOptions.domain(graph, inputsPath: inputs)
+            result = try DomainAnalysis.run(graph, options: options, domain: domain, empirical: empirical,
+                                            lower: domainOptions.lowerOptions, progress: normOptions.progressHandler,
+                                            log: normOptions.logHandler)
+        } else {
+            result = try SensitivityAnalysis.run(graph, options: options, progress: normOptions.progressHandler)
+        }
         let report = AnalyzeReport(graph: graph, result: result)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ONNX
+import Reference
 import Reports
 import Sensitivity
 
@@ -33,6 +34,10 @@ struct Check: ParsableCommand {
     @Flag(name: .customLong("exit-zero"), help: "Exit 0 even when the gate fails (still 2 on errors).")
     var exitZero = false
 
+    @Option(help: "With --input-range: upper (the certified L, the default) or lower (fail when the certified ℓ alone needs more bits).")
+    var gate: GateEnd = .upper
+
+    @OptionGroup var domainOptions: DomainOptions
     @OptionGroup var normOptions: NormOptions
     @OptionGroup var tensor: TensorOption
     @OptionGroup var measurement: MeasurementOptions
@@ -41,7 +46,10 @@ struct Check: ParsableCommand {
 
     func validate() throws {
         guard maxBits >= 1 else { throw ValidationError("--max-bits must be ≥ 1") }
-        if measurement.given, let bound, bound != .measured {
+        if gate == .lower && !domainOptions.given {
+            throw ValidationError("--gate lower reads the bracket's certified lower end: give --input-range")
+        }
+        if measurement.given, !domainOptions.given, let bound, bound != .measured {
             throw ValidationError("--bound \(bound.rawValue) gates on a static bound; --inputs/--synthetic gate on the measurement")
         }
         if bound == .measured && !measurement.given {
@@ -49,7 +57,7 @@ struct Check: ParsableCommand {
         }
     }
 
-    var gate: CheckBound { measurement.given ? .measured : (bound ?? .eq7) }
+    var boundChoice: CheckBound { measurement.given && !domainOptions.given ? .measured : (bound ?? .eq7) }
 
     func run() throws {
         var entries: [CheckReport.Entry] = []
@@ -57,23 +65,31 @@ struct Check: ParsableCommand {
         for path in models {
             do {
                 let graph = try modelOptions.load(path)
-                if gate == .measured {
+                if boundChoice == .measured {
                     let options = AnalysisOptions(norm: norm, output: tensor.name, perturb: tensor.perturbed)
                     let plan = try SensitivityAnalysis.plan(graph, options: options)
                     let session = try measurement.prepare(graph, plan: plan, modelPath: path)
                     let report = try measurement.measure(session, bound: nil, shard: .all)
                     entries.append(CheckReport.Entry(graph: graph, measured: report, maxBits: maxBits))
+                } else if domainOptions.given {
+                    let (domain, empirical) = try domainOptions.domain(graph, inputsPath: measurement.inputs)
+                    var lower = domainOptions.lowerOptions
+                    if self.gate == .upper { lower = nil }  // the certified upper end needs no search
+                    let result = try DomainAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor), domain: domain,
+                                                        empirical: empirical, lower: lower, progress: normOptions.progressHandler,
+                                                        log: normOptions.logHandler)
+                    entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits, end: self.gate))
                 } else {
                     let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
                                                              progress: normOptions.progressHandler)
-                    entries.append(CheckReport.Entry(graph: graph, result: result, bound: gate, norm: norm, maxBits: maxBits))
+                    entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits))
                 }
             } catch {
                 Diagnostics.error(error.localizedDescription)
                 errors.append(CheckReport.Failure(path: path, error: error.localizedDescription))
             }
         }
-        let report = CheckReport(entries: entries, failures: errors, bound: gate, norm: norm, maxBits: maxBits)
+        let report = CheckReport(entries: entries, failures: errors, bound: boundChoice, norm: norm, maxBits: maxBits)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
         if !errors.isEmpty { throw ExitCode(ExitStatus.error.rawValue) }
         if !report.passed && !exitZero { throw ExitCode(ExitStatus.gateFailed.rawValue) }
@@ -81,3 +97,4 @@ struct Check: ParsableCommand {
 }
 
 extension CheckBound: ExpressibleByArgument {}
+extension GateEnd: ExpressibleByArgument {}

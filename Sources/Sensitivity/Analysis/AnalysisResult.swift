@@ -106,4 +106,6 @@ public struct AnalysisResult: Sendable {
     public var findings: [Finding]
     /// Notes on how the analysis was set up (the analysed output's alternatives).
     public var notes: [String]
+    /// The bracket [ℓ, L] on the input domain, when one was given (`--input-range`).
+    public var bracket: Bracket?
 }

@@ -8,6 +8,14 @@ public enum GateBound: String, Codable, Sendable, CaseIterable {
     case measured
 }
 
+/// Which end of the bracket [ℓ, L] a domain gate reads (`kappa check --gate`).
+public enum GateEnd: String, Codable, Sendable, CaseIterable {
+    /// L, the certified upper bound: passing means the budget is certified (the default).
+    case upper
+    /// ℓ, the certified lower bound: failing means the model certainly needs more bits.
+    case lower
+}
+
 /// The gate policy of `kappa check` (DESIGN.md §2): a model passes when the bits of the gated
 /// κ are known and within the budget. An unbounded κ fails: nothing can be certified. A
 /// measurement that measured nothing fails too.
@@ -31,6 +39,19 @@ public enum Gate {
         guard bits > maxBits else { return Outcome(passed: true, precision: p, finding: nil) }
         return Outcome(passed: false, precision: p,
                        finding: Finding(.precisionOverBudget, "\(label) κ = \(NumberText.value(p.kappa)) needs \(bits) bits (\(NumberText.digits(p.digits)) digits lost), over the budget of \(maxBits)"))
+    }
+
+    /// Gate on the lower end ℓ of a bracket: a model fails when ℓ alone needs more than the budget
+    /// (then at least that many bits are needed, certainly); passing says nothing certain.
+    public static func evaluateLower(_ bracket: Bracket?, maxBits: Int) -> Outcome {
+        guard let l = bracket?.lower?.value, l.isFinite else {
+            return Outcome(passed: false, precision: Precision(kappa: .nan),
+                           finding: Finding(.precisionOverBudget, "--gate lower needs an input domain (--input-range) and a lower-bound search (--lower-budget > 0)"))
+        }
+        let p = Precision(kappa: l)
+        guard let bits = p.bits, bits > maxBits else { return Outcome(passed: true, precision: p, finding: nil) }
+        return Outcome(passed: false, precision: p,
+                       finding: Finding(.precisionOverBudget, "the certified lower bound ℓ = \(NumberText.value(l)) of the Lipschitz constant on the domain needs \(bits) bits: at least that many, certainly, over the budget of \(maxBits)"))
     }
 
     /// Gate on a measurement: the bits of the largest κ measured (DeepFool's per-input κ_max or
