@@ -58,7 +58,7 @@ let package = Package(
                     resources: [.copy("Malformed")]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "CLAPACKE", "CBLAS"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "ONNX", "Linalg", "KappaTestSupport"]),
-        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Reports", "Sensitivity", "ONNX", "KappaTestSupport"],
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Reports", "Sensitivity", "ONNX", "Linalg", "KappaTestSupport"],
                     exclude: ["OpCases", "QuantRefs"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Reference", "Sensitivity", "ONNX", "KappaTestSupport"],
                     exclude: ["Fixtures"]),

@@ -12,6 +12,7 @@ enum QuantizedShapes {
         "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "DynamicQuantizeLinear",
         "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "QLinearConcat",
         "QLinearGlobalAveragePool", "QLinearAveragePool", "QGemm", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+        "DynamicQuantizeLSTM",
     ]
 
     static func handles(_ n: Node) -> Bool {
@@ -25,6 +26,12 @@ enum QuantizedShapes {
         switch n.opType {
         case "DynamicQuantizeLinear":
             return [input(0), [], []]
+        case "DynamicQuantizeLSTM":
+            // X [T, N, I]; R (D, H, 4H): Y [T, D, N, H], Y_h and Y_c [D, N, H].
+            guard let x = input(0), x.count == 3 else { return [nil, nil, nil] }
+            let d = n.string("direction") == "bidirectional" ? 2 : 1
+            guard let h = n.int("hidden_size") ?? input(2).flatMap({ $0.count == 3 ? $0[1] : nil }) else { return [nil, nil, nil] }
+            return [[x[0], d, x[1], h], [d, x[1], h], [d, x[1], h]]
         case "QLinearConv":
             return [conv(n, input(0), input(3))]
         case "ConvInteger":

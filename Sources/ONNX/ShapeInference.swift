@@ -76,6 +76,10 @@ struct ShapeInference: Sendable {
             if o { throw fail("shape arithmetic overflows: \(a) + \(b)") }
             return v
         }
+        if QuantizedShapes.handles(n) {
+            for (i, s) in QuantizedShapes.outputs(n, ins).enumerated() { if let s { try set(s, i) } }
+            return
+        }
         let op = n.opType
         switch op {
         case _ where Self.elementwiseUnary.contains(op):

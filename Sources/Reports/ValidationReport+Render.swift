@@ -38,6 +38,7 @@ extension ValidationReport {
         s += "Output    \(settings.output)\n"
         if let p = settings.perturbed { s += "Perturbed \(p)\n" }
         s += "Inputs    \(inputs.count) of \(settings.totalInputs) (\(settings.inputs))\(shardText)\n"
+        for o in settings.otherInputs ?? [] { s += "          \(o)\n" }
         s += "DeepFool  top-\(settings.candidates) candidates, ≤ \(settings.maxSteps) steps, overshoot \(settings.overshoot)"
         s += settings.clip.map { ", clip [\(NumberText.value($0[0])), \(NumberText.value($0[1]))]" } ?? ""
         s += "; random seed \(settings.seed)\n\n"

@@ -107,9 +107,12 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         public var seed: UInt64
         public var clip: [Double]?
         public var modelBytes: Int
+        /// How the graph inputs other than the listed one got their values.
+        public var otherInputs: [String]?
 
         enum CodingKeys: String, CodingKey {
             case output, perturbed, inputs, overshoot, candidates, seed, clip
+            case otherInputs = "other_inputs"
             case totalInputs = "total_inputs"
             case maxSteps = "max_steps"
             case modelBytes = "model_bytes"
@@ -136,7 +139,8 @@ public struct ValidationReport: Codable, Sendable, Equatable {
         let o = r.settings
         settings = Settings(output: o.output, perturbed: o.perturbed, inputs: o.inputs, totalInputs: o.totalInputs,
                             maxSteps: o.maxSteps, overshoot: o.overshoot, candidates: o.candidates, seed: o.seed,
-                            clip: o.clip.map { [$0.lowerBound, $0.upperBound] }, modelBytes: m.fileSize)
+                            clip: o.clip.map { [$0.lowerBound, $0.upperBound] }, modelBytes: m.fileSize,
+                            otherInputs: o.otherInputs.isEmpty ? nil : o.otherInputs)
         shards = [Shard(index: o.shard.index, count: o.shard.count)]
         inputs = r.rows.map(Row.init)
         summary = Summary(r.summary)

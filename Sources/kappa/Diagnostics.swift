@@ -38,3 +38,19 @@ enum Diagnostics {
         FileHandle.standardError.write(Data(("kappa: " + message + "\n").utf8))
     }
 }
+
+extension Diagnostics {
+    /// The engine's per-op time profile (`--profile`), slowest first, on stderr.
+    static func emitProfile(_ profile: [String: (calls: Int, seconds: Double)]) {
+        let total = profile.values.reduce(0) { $0 + $1.seconds }
+        var lines = ["profile (engine wall time per op; forward and reverse passes):",
+                     "  " + "op".padding(toLength: 28, withPad: " ", startingAt: 0) + "      calls     seconds   share"]
+        for (op, p) in profile.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            let share = total > 0 ? 100 * p.seconds / total : 0
+            lines.append("  " + op.padding(toLength: 28, withPad: " ", startingAt: 0)
+                         + String(format: " %10d %11.3f %6.1f%%", p.calls, p.seconds, share))
+        }
+        lines.append("  " + "total".padding(toLength: 28, withPad: " ", startingAt: 0) + String(repeating: " ", count: 11) + String(format: " %11.3f", total))
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}

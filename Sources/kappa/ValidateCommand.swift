@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 import ONNX
 import Reference
 import Reports
@@ -11,9 +12,16 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure κ empirically with DeepFool and random perturbations (the paper's Table I).",
         discussion: """
-            Inputs: --inputs PATH (a folder of ONNX test_data_set_*/input_0.pb, one .pb, a folder of .npy \
-            files or one .npy) or --synthetic N (uniform in --range, seeded). --shard I/N measures the inputs \
-            i with i mod N = I; combine shard JSON reports with `kappa merge`.
+            Inputs: --inputs PATH (a folder of ONNX test_data_set_*/input_*.pb, one .pb, a folder of .npy \
+            files or one .npy) or --synthetic N (seeded). The perturbed tensor is the one `analyze` \
+            perturbs (a float graph input, else a text model's embedding lookup) or --perturb NAME, \
+            which may be an internal tensor. Other inputs come from the same test-data set (input_k.pb, \
+            matched by name or position), else from documented defaults: floats uniform in --range or \
+            their --input-range, token ids uniform over their embedding table, masks of ones, other \
+            integers zero, bools true; --input-range NAME=LO,HI overrides any of them. \
+            The output must hold class scores ([N, C], per position [N, T, C] / [T, N, C], per pixel \
+            [N, C, H, W]); pick one with --output. --shard I/N measures the inputs i with i mod N = I; \
+            combine shard JSON reports with `kappa merge`.
             """)
 
     @Argument(help: "The .onnx model file.")
@@ -22,6 +30,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var inputOptions: MeasurementOptions
     @OptionGroup var tensor: TensorOption
+    @OptionGroup var domainOptions: DomainOptions
     @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: ArgumentHelp("Also write an SVG plot of κ per input (log scale).", valueName: "FILE.svg"))
@@ -47,22 +56,41 @@ struct Validate: ParsableCommand {
         guard let slice = shard.map({ Shard(parsing: $0) }) ?? .all else {
             throw KappaError("--shard '\(shard ?? "")': expected I/N with 0 ≤ I < N, e.g. 0/4")
         }
-        // Check before computing: the output, the perturbed input and the engine's op coverage
-        // are settled before the (possibly long) static bound.
-        let options = AnalysisOptions(norm: .operator, output: tensor.name, perturb: tensor.perturbed,
+        // Check before computing: the output, the perturbed tensor, the inputs and the engine's
+        // op coverage are settled before the (possibly long) static bound.
+        var options = AnalysisOptions(norm: .operator, output: tensor.name, perturb: tensor.perturbed,
                                       threads: ProcessInfo.processInfo.activeProcessorCount)
-        let plan = try SensitivityAnalysis.plan(graph, options: options)
-        let session = try inputOptions.prepare(graph, plan: plan, modelPath: model)
-        let L = noBound ? nil : try bound ?? staticBound(graph, options: options)
+        var plan = try SensitivityAnalysis.plan(graph, options: options)
+        let entries = plan.context.dependence.entries
+        if tensor.perturbed == nil, entries.count > 1, let first = entries.first {
+            // Measure (and bound) the map from one entry; the others keep their values.
+            Diagnostics.note("\(model): the perturbation enters at \(entries.count) tensors (\(entries.map(\.tensor).joined(separator: ", "))); validate perturbs '\(first.tensor)' and bounds the same map (choose another with --perturb)")
+            options.perturb = [first.tensor]
+            plan = try SensitivityAnalysis.plan(graph, options: options)
+        }
+        let domain: InputDomain?
+        if domainOptions.given {
+            domain = try domainOptions.domain(graph, inputsPath: inputOptions.inputs).0
+        } else {
+            domain = nil
+        }
+        let session = try inputOptions.prepare(graph, plan: plan, modelPath: model, domain: domain)
+        let L = noBound ? nil : try bound ?? staticBound(graph, options: options, domain: domain)
         let report = try inputOptions.measure(session, bound: L, shard: slice)
         try outputOptions.emit(try report.render(outputOptions.format))
         if let plot { try emit(ValidationPlot.svg(report), to: plot) }
     }
 
     /// The sound Eq. 7 bound (σ_op mode) on the same output tensor, as `kappa analyze
-    /// --norm operator` computes it; nil when it is unbounded.
-    func staticBound(_ graph: ModelGraph, options: AnalysisOptions) throws -> Double? {
-        let result = try SensitivityAnalysis.run(graph, options: options, progress: nil)
+    /// --norm operator` computes it (on the declared domain when one is given, with no
+    /// lower-bound search); nil when it is unbounded.
+    func staticBound(_ graph: ModelGraph, options: AnalysisOptions, domain: InputDomain?) throws -> Double? {
+        let result: AnalysisResult
+        if let domain {
+            result = try DomainAnalysis.run(graph, options: options, domain: domain, empirical: domainOptions.wantsEmpirical, lower: nil)
+        } else {
+            result = try SensitivityAnalysis.run(graph, options: options, progress: nil)
+        }
         let L = result.network.eq7.operator
         return L.isFinite ? L : nil
     }
@@ -85,6 +113,13 @@ struct MeasurementOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Keep perturbed inputs inside [LO, HI].", valueName: "LO,HI"))
     var clip: String?
 
+    @Option(name: .customLong("blas-threads"),
+            help: ArgumentHelp("OpenBLAS threads during the measurement (default: OPENBLAS_NUM_THREADS, else all cores).", valueName: "N"))
+    var blasThreads: Int?
+
+    @Flag(help: "Print a per-op time profile of the engine (forward and reverse passes) on stderr.")
+    var profile = false
+
     @Option(name: .customLong("max-steps"), help: "DeepFool's step limit.")
     var maxSteps: Int = 50
 
@@ -99,6 +134,7 @@ struct MeasurementOptions: ParsableArguments {
         if let synthetic, synthetic < 1 { throw ValidationError("--synthetic must be at least 1") }
         guard maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
         guard overshoot >= 0, overshoot.isFinite else { throw ValidationError("--overshoot must be a non-negative number") }
+        if let blasThreads, blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1") }
     }
 
     static func pair(_ text: String, _ option: String) throws -> ClosedRange<Float> {
@@ -109,35 +145,42 @@ struct MeasurementOptions: ParsableArguments {
         return lo...hi
     }
 
-    /// A measurement ready to run: the engine built (so unsupported ops fail here, before any
-    /// bound is computed) and the inputs listed.
+    /// A measurement ready to run: the engines built (so unsupported ops, inputs and outputs
+    /// fail here, before any bound is computed) and the inputs listed.
     struct Session {
-        var graph: ModelGraph
-        var plan: SensitivityAnalysis.Plan
+        var setup: MeasurementSetup
         var modelPath: String
         var inputs: InputSet
         var description: String
         var options: ValidationOptions
+        var profile: Bool
     }
 
-    func prepare(_ graph: ModelGraph, plan: SensitivityAnalysis.Plan, modelPath: String) throws -> Session {
+    func prepare(_ graph: ModelGraph, plan: SensitivityAnalysis.Plan, modelPath: String,
+                 domain: InputDomain? = nil) throws -> Session {
         do {
-            try Validation.check(graph: graph, plan: plan)
-            let shape = try Validation.inputShape(of: graph, plan: plan)
+            let setup = try Validation.setup(graph: graph, plan: plan)
+            let shape = setup.listedShape
             let set: InputSet
             let description: String
+            let r = try Self.pair(range, "--range")
             if let synthetic {
-                let r = try Self.pair(range, "--range")
                 set = InputSet.synthetic(count: synthetic, range: r, seed: seed, shape: shape)
-                description = "synthetic \(synthetic), uniform in [\(r.lowerBound), \(r.upperBound)], seed \(seed)"
+                let dtype = graph.dtypes[setup.listed] ?? .float
+                description = "synthetic \(synthetic), seed \(seed): \(setup.listed) " + (dtype.isFloatingPoint && domain?.bounds[setup.listed] == nil
+                    ? "uniform in [\(r.lowerBound), \(r.upperBound)]"
+                    : SyntheticFeeds.describe(graph: graph, input: setup.requiredInputs.first { $0.name == setup.listed } ?? ValueInfo(name: setup.listed, elementType: dtype, shape: nil),
+                                              range: r, domain: domain).replacingOccurrences(of: "synthetic, ", with: "").replacingOccurrences(of: "synthetic ", with: ""))
             } else {
-                set = try InputSet.files(at: inputs ?? "", shape: shape)
+                set = try InputSet.files(at: inputs ?? "", shape: shape, input: setup.listed, graphInputs: graph.inputs.map(\.name))
                 description = inputs ?? ""
             }
             let options = ValidationOptions(
                 deepFool: DeepFoolOptions(maxSteps: maxSteps, overshoot: overshoot, clip: try clip.map { try Self.pair($0, "--clip") }),
-                seed: seed)
-            return Session(graph: graph, plan: plan, modelPath: modelPath, inputs: set, description: description, options: options)
+                seed: seed, syntheticRange: r, domain: domain)
+            if let blasThreads { BLAS.setThreads(blasThreads) }
+            setup.engine.profiling = profile
+            return Session(setup: setup, modelPath: modelPath, inputs: set, description: description, options: options, profile: profile)
         } catch let e as ReferenceError {
             throw Self.cliError(e, modelPath)
         }
@@ -149,13 +192,14 @@ struct MeasurementOptions: ParsableArguments {
         options.bound = bound
         options.shard = shard
         do {
-            let result = try Validation.run(graph: session.graph, plan: session.plan, inputs: session.inputs,
+            let result = try Validation.run(session.setup, inputs: session.inputs,
                                             inputsDescription: session.description, options: options) { done, total, row in
                 let k = row.kappaMax.map { NumberText.value($0) } ?? "–"
                 Diagnostics.progress("[\(done)/\(total)] \(row.source): κ max \(k), " +
                                      (row.flipped ? "class \(row.label) → \(row.adversarialLabel) in \(row.steps) step(s)" : "not flipped after \(row.steps) step(s)"))
             }
-            return ValidationReport(result: result, model: session.graph.model)
+            if session.profile { Diagnostics.emitProfile(session.setup.engine.profile) }
+            return ValidationReport(result: result, model: session.setup.graph.model)
         } catch let e as ReferenceError {
             throw Self.cliError(e, session.modelPath)
         }

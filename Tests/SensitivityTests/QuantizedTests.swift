@@ -320,7 +320,7 @@ struct QuantizedTests {
         #expect(reasons.contains { $0.hasPrefix("DynamicQuantizeLinear") })
     }
 
-    @Test("DynamicQuantizeLSTM stays unsupported, with the reason; inspect lists only it, not absorbed or QOperator nodes")
+    @Test("DynamicQuantizeLSTM has the LSTM rule on its dequantized weights; inspect lists no absorbed or QOperator nodes")
     func dynamicLSTM() throws {
         var b = QBuilder(seed: 5)
         let x = b.input("x", [3, 1, 4])
@@ -333,9 +333,10 @@ struct QuantizedTests {
         let g = try loadGraph(b.model(contrib: true))
         let r = try SensitivityAnalysis.run(g, options: .init(spectral: .init(exact: true), threads: 1))
         let row = try #require(r.nodes.first { $0.op == "DynamicQuantizeLSTM" })
-        #expect(row.status == .unsupported)
-        #expect(row.reason?.contains("LSTM") == true)
-        #expect(OpSupport.unsupportedNodes(in: g, dependence: try Dependence(g)).map(\.opType) == ["DynamicQuantizeLSTM"])
+        #expect(row.status == .ok)
+        #expect(row.reason?.contains("dequantized weights") == true)
+        #expect(r.network.eq7.isFinite)
+        #expect(OpSupport.unsupportedNodes(in: g, dependence: try Dependence(g)).isEmpty)
         let qop = try loadGraph(QuantizedTestModels.qoperator())
         #expect(OpSupport.unsupportedNodes(in: qop, dependence: try Dependence(qop)).isEmpty)
         // The Floor of the run-time bias is absorbed into its layer: not listed either.

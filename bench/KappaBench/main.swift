@@ -7,6 +7,8 @@
 //   kappa-bench analyze MODEL norms|whole
 //   kappa-bench write-arch DIR
 //   kappa-bench fuzz SEED COUNT DIR      (the pipeline fuzzer, long runs)
+//   kappa-bench engine MODEL [REPEATS]   (forward, 1-row and 10-row VJP medians)
+//   kappa-bench gradcheck MODEL SETDIR [OUTPUT [PERTURB]] [NAME=DIMS…]  (VJP vs central differences)
 import Foundation
 import ONNX
 
@@ -64,6 +66,20 @@ if args.count >= 2, args[1] == "passes" {
 if args.count >= 3, args[1] == "write-arch" {
     do { try emit(try writeArchitectures(to: args[2])) } catch {
         FileHandle.standardError.write(Data("kappa-bench: \(error.localizedDescription)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
+if args.count >= 3, args[1] == "engine" {
+    do { try emit(try engineRow(path: args[2], repeats: args.count > 3 ? Int(args[3]) ?? 5 : 5)) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error)\n".utf8))
+        exit(2)
+    }
+    exit(0)
+}
+if args.count >= 2, args[1] == "gradcheck" {
+    do { try gradCheck(Array(args.dropFirst(2))) } catch {
+        FileHandle.standardError.write(Data("kappa-bench: \(error)\n".utf8))
         exit(2)
     }
     exit(0)

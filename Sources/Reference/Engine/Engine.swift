@@ -1,3 +1,4 @@
+import Dispatch
 import ONNX
 
 /// The float32 reference engine: evaluates the part of a `ModelGraph` that computes one
@@ -16,8 +17,19 @@ import ONNX
 ///   k. Gradients flow only through tensors that depend on `input`.
 public final class Engine {
     public let graph: ModelGraph
-    /// The tensor the engine computes.
+    /// The tensor the engine computes (the first of `outputs`).
     public let output: String
+    /// Every tensor the engine computes (`kappa run` evaluates all graph outputs at once).
+    public let outputs: [String]
+    /// Tensors a reverse pass reads (inputs and outputs of the nodes that depend on the
+    /// perturbed tensor): kept in the trace; every other value is freed after its last
+    /// consumer in the forward pass.
+    let retained: Set<String>
+    /// Plan position of each tensor's last consumer.
+    let lastUse: [String: Int]
+    /// Per-op wall time of the forward passes and reverse passes, when `profiling` is set.
+    public var profiling = false
+    public private(set) var profile: [String: (calls: Int, seconds: Double)] = [:]
     /// The perturbed tensor that `vjp` differentiates with respect to.
     public let input: String
     /// Node indices needed for `output`, in topological order.
@@ -49,14 +61,21 @@ public final class Engine {
     /// Prepares `output` (default: the graph's first output) as a function of `input` (default:
     /// the first graph input) and checks that every node on the way has a reference
     /// implementation.
-    public init(graph: ModelGraph, output: String? = nil, input: String? = nil) throws(ReferenceError) {
-        self.graph = graph
-        guard let first = input ?? graph.inputs.first?.name else { throw .badFeed(reason: "the model has no data input") }
-        self.input = first
+    public convenience init(graph: ModelGraph, output: String? = nil, input: String? = nil) throws(ReferenceError) {
         guard let out = output ?? graph.graph.outputs.first?.name else {
             throw .badOutput(name: "?", reason: "the model declares no output")
         }
+        try self.init(graph: graph, outputs: [out], input: input)
+    }
+
+    /// An engine computing several tensors in one pass (their cones joined).
+    public init(graph: ModelGraph, outputs: [String], input: String? = nil, requireDependence: Bool = true) throws(ReferenceError) {
+        self.graph = graph
+        guard let first = input ?? graph.inputs.first?.name else { throw .badFeed(reason: "the model has no data input") }
+        self.input = first
+        guard let out = outputs.first else { throw .badOutput(name: "?", reason: "no output requested") }
         self.output = out
+        self.outputs = outputs
         opset = graph.model.opsets[""] ?? graph.model.opsets["ai.onnx"] ?? 21
         let nodes = graph.graph.nodes
         guard graph.producer[first] != nil || graph.inputs.contains(where: { $0.name == first }) else {
@@ -71,16 +90,16 @@ public final class Engine {
                 for o in n.outputs where !o.isEmpty && graph.constants[o] == nil { variable.insert(o) }
             }
         }
-        guard variable.contains(out) else {
-            let known = graph.producer[out] != nil || graph.constants[out] != nil
-            throw .badOutput(name: out, reason: known ? "it does not depend on '\(first)'"
-                                                      : "no node or input of the model produces it")
+        for o in outputs where !variable.contains(o) {
+            let known = graph.producer[o] != nil || graph.constants[o] != nil || graph.inputs.contains { $0.name == o }
+            guard known else { throw .badOutput(name: o, reason: "no node or input of the model produces it") }
+            if requireDependence { throw .badOutput(name: o, reason: "it does not depend on '\(first)'") }
         }
         self.variable = variable
-        // Nodes the output needs: producers of every non-constant tensor on the way back,
+        // Nodes the outputs need: producers of every non-constant tensor on the way back,
         // stopping at the perturbed tensor (it is fed).
         var needed = Set<Int>()
-        var stack = [out]
+        var stack = outputs
         var seen = Set<String>()
         while let t = stack.popLast() {
             guard seen.insert(t).inserted, t != first, graph.constants[t] == nil, let p = graph.producer[t] else { continue }
@@ -88,6 +107,19 @@ public final class Engine {
             stack.append(contentsOf: nodes[p].inputs.filter { !$0.isEmpty })
         }
         plan = graph.order.filter { needed.contains($0) }
+        var retained = Set(outputs + [first])
+        var lastUse: [String: Int] = [:]
+        for (pos, idx) in plan.enumerated() {
+            let n = nodes[idx]
+            for i in n.inputs where !i.isEmpty { lastUse[i] = pos }
+            for g in n.guards { lastUse[g.condition] = pos }
+            if n.outputs.contains(where: { variable.contains($0) }) {
+                for t in n.inputs + n.outputs where !t.isEmpty { retained.insert(t) }
+            }
+        }
+        self.retained = retained
+        self.lastUse = lastUse
+
         // Memory: refuse, before anything is allocated, a tensor the engine cannot hold.
         for t in [first] + plan.flatMap({ nodes[$0].outputs }) where !t.isEmpty {
             if let s = graph.shapes[t], let n = Shapes.checkedProduct(s), n > Self.maxElements {
@@ -108,7 +140,7 @@ public final class Engine {
         var used = Set<String>()
         let nodes = graph.graph.nodes
         for idx in plan { for i in nodes[idx].inputs where !i.isEmpty { used.insert(i) } }
-        used.insert(output)
+        for o in outputs { used.insert(o) }
         return graph.inputs.filter { used.contains($0.name) || $0.name == input }
             .sorted { ($0.name == input ? 0 : 1) < ($1.name == input ? 0 : 1) }
     }
@@ -123,7 +155,9 @@ public final class Engine {
     }
 
     /// Runs the forward pass on values for the graph inputs (and the perturbed tensor), by name.
-    public func forward(_ feeds: [String: Value]) throws(ReferenceError) -> Trace {
+    /// Values no reverse pass reads are freed after their last consumer (`keepAll` keeps every
+    /// value, for callers that inspect intermediate tensors).
+    public func forward(_ feeds: [String: Value], keepAll: Bool = false) throws(ReferenceError) -> Trace {
         var values: [String: Value] = [:]
         for vi in requiredInputs {
             guard let v = feeds[vi.name] else { throw .badFeed(reason: "no value given for input '\(vi.name)'") }
@@ -134,8 +168,13 @@ public final class Engine {
             throw .badFeed(reason: "'\(name)': \(v.data.count) values for shape \(v.shape)")
         }
         let nodes = graph.graph.nodes
-        for idx in plan {
+        for (pos, idx) in plan.enumerated() {
             let n = nodes[idx]
+            defer {
+                if !keepAll {
+                    for i in n.inputs where !i.isEmpty && lastUse[i] == pos && !retained.contains(i) { values.removeValue(forKey: i) }
+                }
+            }
             // Nodes of an If branch that is not taken do not run (`Flattener`).
             if !n.guards.isEmpty, try !guardsHold(n.guards, values, node: n) { continue }
             let merge = n.domain == "kappa"
@@ -149,7 +188,9 @@ public final class Engine {
                 }
             }
             let kernel = try kernel(for: idx, operands: operands)
+            let started = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             let outs = try kernel.forward(operands)
+            if profiling { record(n, started) }
             for (o, v) in zip(n.outputs, outs) where !o.isEmpty { values[o] = v }
         }
         return Trace(values: values, output: output)
@@ -158,6 +199,15 @@ public final class Engine {
     /// The vector-Jacobian product: given `rows` cotangents of the output, back to back
     /// (`rows × output.count` floats), returns `rows` cotangents of the perturbed tensor.
     public func vjp(_ trace: Trace, cotangents: [Float], rows: Int) throws(ReferenceError) -> [Float] {
+        var copy = trace
+        return try vjp(releasing: &copy, cotangents: cotangents, rows: rows, release: false)
+    }
+
+    /// ``vjp(_:cotangents:rows:)`` that frees each activation of `trace` once the reverse pass
+    /// is past its last use (a node's outputs, after the node's own backward): the reverse pass
+    /// then holds the cotangents of the widest cut and the activations before it, not the
+    /// whole forward pass too. The output and the perturbed tensor are kept.
+    public func vjp(releasing trace: inout Trace, cotangents: [Float], rows: Int, release: Bool = true) throws(ReferenceError) -> [Float] {
         let outCount = trace.result.count
         guard rows >= 1, cotangents.count == rows * outCount else {
             throw .badFeed(reason: "\(cotangents.count) cotangent values for \(rows) rows of \(outCount)")
@@ -166,6 +216,11 @@ public final class Engine {
         let nodes = graph.graph.nodes
         for idx in plan.reversed() {
             let n = nodes[idx]
+            // Every reader of n's outputs is later in the plan (already reversed), n's own backward
+            // is the last to read them: free them when it is done.
+            defer {
+                if release { for t in n.outputs where !t.isEmpty && t != output && t != input { trace.values.removeValue(forKey: t) } }
+            }
             guard n.outputs.contains(where: { grads[$0] != nil }) else { continue }
             let wants = n.inputs.map { !$0.isEmpty && variable.contains($0) }
             guard wants.contains(true) else { continue }
@@ -185,7 +240,9 @@ public final class Engine {
                 }
             }
             let kernel = try kernel(for: idx, operands: operands)
+            let started = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             let gins = try kernel.backward(BackwardArgs(inputs: operands, outputs: outs, grads: gouts, rows: rows, wants: wants))
+            if profiling { record(n, started, reverse: true) }
             for (i, name) in n.inputs.enumerated() where i < gins.count && wants[i] {
                 guard let g = gins[i] else { continue }
                 if grads[name] == nil { grads[name] = g } else { accumulate(&grads[name, default: []], g) }
@@ -193,6 +250,13 @@ public final class Engine {
         }
         let inCount = trace.values[input]?.count ?? 0
         return grads[input] ?? .zeros(rows * inCount)
+    }
+
+    private func record(_ n: Node, _ started: UInt64, reverse: Bool = false) {
+        let key = (n.domain.isEmpty || n.domain == "ai.onnx" ? n.opType : "\(n.domain).\(n.opType)") + (reverse ? " (reverse)" : "")
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+        let old = profile[key] ?? (0, 0)
+        profile[key] = (old.calls + 1, old.seconds + dt)
     }
 
     /// Whether every branch condition of a guarded node holds in this pass.

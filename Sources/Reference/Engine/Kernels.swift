@@ -52,7 +52,7 @@ enum Kernels {
         // elementwise with broadcasting
         "Add": BinaryOp<AddOp>.make, "Sub": BinaryOp<SubOp>.make, "Mul": BinaryOp<MulOp>.make,
         "Div": BinaryOp<DivOp>.make, "Sum": Sum.make, "Pow": BinaryOp<PowOp>.make, "Mod": Mod.make,
-        "PRelu": BinaryOp<PReluOp>.make,
+        "PRelu": PRelu.make,
         "Equal": BinaryOp<EqualOp>.make, "Less": BinaryOp<LessOp>.make, "Greater": BinaryOp<GreaterOp>.make,
         "LessOrEqual": BinaryOp<LessOrEqualOp>.make, "GreaterOrEqual": BinaryOp<GreaterOrEqualOp>.make,
         "And": BinaryOp<AndOp>.make, "Or": BinaryOp<OrOp>.make, "Xor": BinaryOp<XorOp>.make,

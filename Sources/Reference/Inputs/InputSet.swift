@@ -3,12 +3,14 @@ import ONNX
 
 /// The inputs of a `kappa validate` run, listed up front (so shards can pick theirs by
 /// index) and read one at a time:
-/// - a folder of ONNX test-data sets (`test_data_set_*/input_0.pb`, serialized TensorProto),
-///   or one such set, or one `.pb` file;
+/// - a folder of ONNX test-data sets (`test_data_set_*/input_*.pb`, serialized TensorProto),
+///   or one such set, or one `.pb` file: in a set, each graph input comes from the file whose
+///   TensorProto name is the input's name, else from `input_<k>.pb` with k its position among
+///   the graph's inputs (the ONNX test layout);
 /// - `.npy` files (a folder of them, or one file); a file whose leading axis holds k
 ///   inputs of the model's shape yields k inputs;
 /// - `synthetic(count:range:seed:)`: uniform values in [lo, hi], seeded per input.
-/// Every input must have the model input's element count; it is given the model's shape.
+/// Every input must have the perturbed tensor's element count; it is given its shape.
 /// An entry's `source` is its path relative to the folder given (the file itself when a
 /// file was given); errors always name the full path.
 public struct InputSet: Sendable {
@@ -26,6 +28,10 @@ public struct InputSet: Sendable {
     public let entries: [Entry]
     /// The model input's shape every input is read as.
     public let shape: [Int]
+    /// The graph input read as the perturbed tensor, and the graph's inputs in order (to match
+    /// a test-data set's files); empty for single-input reading.
+    public var input: String = ""
+    public var graphInputs: [String] = []
 
     public var count: Int { entries.count }
 
@@ -35,8 +41,20 @@ public struct InputSet: Sendable {
         }, shape: shape)
     }
 
+    /// Lists the inputs under `path` for the graph input `input` (see the type's description).
+    public static func files(at path: String, shape: [Int], input: String, graphInputs: [String]) throws(ReferenceError) -> InputSet {
+        var set = try files(at: path, shape: shape, fileIndex: graphInputs.firstIndex(of: input) ?? 0)
+        set.input = input
+        set.graphInputs = graphInputs
+        return set
+    }
+
     /// Lists the inputs under `path` (see the type's description).
     public static func files(at path: String, shape: [Int]) throws(ReferenceError) -> InputSet {
+        try files(at: path, shape: shape, fileIndex: 0)
+    }
+
+    static func files(at path: String, shape: [Int], fileIndex k: Int) throws(ReferenceError) -> InputSet {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw .inputFile(path: path, reason: "no such file or folder") }
@@ -51,12 +69,12 @@ public struct InputSet: Sendable {
         var list: [Entry] = []
         if !sets.isEmpty {
             for s in sets {
-                let f = (join(s) as NSString).appendingPathComponent("input_0.pb")
-                guard fm.fileExists(atPath: f) else { throw .inputFile(path: join(s), reason: "has no input_0.pb") }
-                list.append(Entry(source: "\(s)/input_0.pb", kind: .tensorFile(path: f)))
+                let f = (join(s) as NSString).appendingPathComponent("input_\(k).pb")
+                guard fm.fileExists(atPath: f) else { throw .inputFile(path: join(s), reason: "has no input_\(k).pb") }
+                list.append(Entry(source: "\(s)/input_\(k).pb", kind: .tensorFile(path: f)))
             }
-        } else if names.contains("input_0.pb") {
-            list = [Entry(source: "input_0.pb", kind: .tensorFile(path: join("input_0.pb")))]
+        } else if names.contains("input_\(k).pb") {
+            list = [Entry(source: "input_\(k).pb", kind: .tensorFile(path: join("input_\(k).pb")))]
         } else {
             for n in names where n.hasSuffix(".npy") {
                 list += try entries(file: join(n), perInput: perInput).map { e in
@@ -125,4 +143,25 @@ private func stripPath(_ message: String, _ path: String) -> String {
 /// test_data_set_2 before test_data_set_10.
 func naturalOrder(_ a: String, _ b: String) -> Bool {
     a.compare(b, options: [.numeric]) == .orderedAscending
+}
+
+extension InputSet {
+    /// The other graph inputs stored next to entry `i` (a test-data set's other `input_*.pb`
+    /// files), by graph input name; empty for .npy and synthetic entries.
+    public func companions(_ i: Int) throws(ReferenceError) -> [String: Value] {
+        guard case let .tensorFile(path) = entries[i].kind, !graphInputs.isEmpty else { return [:] }
+        let folder = (path as NSString).deletingLastPathComponent
+        var out: [String: Value] = [:]
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("input_") && $0.hasSuffix(".pb") }.sorted(by: naturalOrder)
+        for f in files {
+            let full = (folder as NSString).appendingPathComponent(f)
+            let t: Tensor
+            do { t = try TensorLoader.load(path: full) } catch { throw .inputFile(path: full, reason: stripPath(error.localizedDescription, full)) }
+            let index = Int(f.dropFirst("input_".count).dropLast(".pb".count))
+            let name = graphInputs.contains(t.name) ? t.name : index.flatMap { $0 < graphInputs.count ? graphInputs[$0] : nil }
+            guard let name, name != input else { continue }
+            out[name] = Value(shape: t.dims, data: t.dataType.isNumeric ? t.floats() : [], dtype: t.dataType)
+        }
+        return out
+    }
 }

@@ -15,6 +15,9 @@ struct Conv: Kernel {
         guard let w = try c.constant(1) else { throw c.fail("missing weight") }
         guard x.count >= 3, w.dims.count == x.count else { throw c.fail("input \(x) and weight \(w.dims) do not fit") }
         let groups = c.node.int("group") ?? 1
+        guard groups >= 1, x[1] % groups == 0, x[1] / groups == w.dims[1] else {
+            throw c.fail("input \(x) has \(x[1]) channels; the weight \(w.dims) with group \(groups) needs \(w.dims[1] * max(groups, 1))")
+        }
         let g: WindowGeometry
         do {
             g = try WindowGeometry.resolve(node: c.node, input: Array(x[2...]), kernel: Array(w.dims[2...]), path: "")

@@ -1,5 +1,8 @@
+import ONNX
+import Sensitivity
+
 /// DeepFool (Moosavi-Dezfooli, Fawzi, Frossard, CVPR 2016), with the semantics of the
-/// authors' reference implementation, on the logits f = y(x) of one input x₀:
+/// authors' reference implementation, on the class scores f = y(x) of one input x₀:
 ///
 /// - candidates: the top min(10, classes) classes of f(x₀), fixed for the run; label = the first;
 /// - each step, at the current point x: w_k = ∇f_k(x) − ∇f_label(x), f_k = f_k(x) − f_label(x),
@@ -8,6 +11,13 @@
 /// - stop when the top class differs from the label, or after `maxSteps` (50) steps.
 /// The perturbation is (1 + overshoot)·r_tot. All candidate gradients of a step come from
 /// one backward pass with one cotangent row per candidate.
+///
+/// Per-position scores (a sequence [N, T, C] or [T, N, C], a per-pixel map [N, C, H, W]; see
+/// ``ScoreLayout``): the attack runs on the position whose top-two margin at x₀ is smallest
+/// and positive (a position whose top scores tie exactly has no defined class), moving to the
+/// next such position while the first step finds no direction that changes the ranking (all
+/// candidate gradients equal there: a dead unit); the input counts as flipped as soon as any
+/// position's top class changes; κ is measured on the whole tensor.
 public struct DeepFoolOptions: Sendable, Equatable {
     public var maxSteps = 50
     public var overshoot: Float = 0.02
@@ -24,14 +34,14 @@ public struct DeepFoolOptions: Sendable, Equatable {
 }
 
 /// One evaluated DeepFool iterate: the cumulative perturbation δx = x − x₀ and the
-/// logit change δy = f(x) − f(x₀), as norms.
+/// output change δy = f(x) − f(x₀), as norms.
 public struct Iterate: Sendable, Equatable {
     public var inputChange: Double
     public var outputChange: Double
 }
 
 public struct DeepFoolResult: Sendable {
-    /// Class of x₀ (argmax of the logits) and of the final point.
+    /// Class of x₀ (argmax of the scores at the attacked position) and of the final point.
     public var label: Int
     public var adversarialLabel: Int
     public var flipped: Bool
@@ -48,45 +58,85 @@ public struct DeepFoolResult: Sendable {
 }
 
 public enum DeepFool {
-    public static func run(engine: Engine, input x0: Value, options: DeepFoolOptions = DeepFoolOptions()) throws(ReferenceError) -> DeepFoolResult {
-        let n = x0.count
-        var trace = try engine.forward(x0)
-        let f0 = trace.result.data
-        let classes = f0.count
-        guard classes >= 2 else {
-            throw .badOutput(name: engine.output, reason: "has \(classes) value(s); DeepFool needs at least 2 classes")
-        }
-        let order = f0.indices.sorted { f0[$0] > f0[$1] || (f0[$0] == f0[$1] && $0 < $1) }
-        let candidates = Array(order.prefix(max(2, min(options.candidates, classes))))
-        let label = candidates[0]
-        let k = candidates.count
-        var cot = [Float](repeating: 0, count: k * classes)
-        for (row, c) in candidates.enumerated() { cot[row * classes + c] = 1 }
+    /// Positions tried before giving up on an input whose candidate gradients all coincide.
+    static let positionAttempts = 16
 
+    /// Runs DeepFool from `x0` (the perturbed tensor's value); `feeds` holds the other inputs.
+    public static func run(engine: Engine, input x0: Value, feeds: [String: Value] = [:], layout: ScoreLayout? = nil,
+                           options: DeepFoolOptions = DeepFoolOptions()) throws(ReferenceError) -> DeepFoolResult {
+        let n = x0.count
+        func evaluate(_ x: Value) throws(ReferenceError) -> Engine.Trace {
+            var f = feeds
+            f[engine.input] = x
+            return try engine.forward(f)
+        }
+        var trace = try evaluate(x0)
+        let f0 = trace.result.data
+        let view: ScoreLayout
+        if let layout { view = layout } else {
+            switch ScoreLayout.of(shape: trace.result.shape, name: engine.output) {
+            case let .success(l): view = l
+            case let .failure(e): throw .badOutput(name: engine.output, reason: e.reason + "; DeepFool needs class scores: pick a score tensor with --output")
+            }
+        }
+        guard view.classes >= 2, view.positions * view.classes == f0.count else {
+            throw .badOutput(name: engine.output, reason: "has \(view.classes) class(es) per position; DeepFool needs class scores")
+        }
+        let labels0 = view.argmaxes(f0)
+        let positions = Array(view.positionsByMargin(f0).prefix(positionAttempts))
+
+        /// The candidates and cotangent rows of an attack on position p.
+        func target(_ p: Int) -> (candidates: [Int], cot: [Float]) {
+            let scores0 = view.scores(f0, position: p)
+            let order = scores0.indices.sorted { scores0[$0] > scores0[$1] || (scores0[$0] == scores0[$1] && $0 < $1) }
+            let candidates = Array(order.prefix(max(2, min(options.candidates, view.classes))))
+            var cot = [Float](repeating: 0, count: candidates.count * f0.count)
+            for (row, c) in candidates.enumerated() { cot[row * f0.count + view.index(position: p, class: c)] = 1 }
+            return (candidates, cot)
+        }
+        var attempt = 0
+        var p = positions.first ?? 0
+        var (candidates, cot) = target(p)
+        var label = candidates[0]
         var rTot = [Double](repeating: 0, count: n)
         var fx = f0
         var x = x0
+        var flipped = false
         var current = label
         var steps = 0
         var iterates: [Iterate] = []
         var w = [Double](repeating: 0, count: n)
-        while current == label && steps < options.maxSteps {
-            let grads = try engine.vjp(trace, cotangents: cot, rows: k)
+        while !flipped && steps < options.maxSteps {
+            let k = candidates.count
+            let grads = try engine.vjp(releasing: &trace, cotangents: cot, rows: k)
             var best = Double.infinity
             var bestRow = -1
             var bestNorm = 0.0
+            let s = view.scores(fx, position: p)
             for row in 1..<k {
-                var s = 0.0
+                var q = 0.0
                 for i in 0..<n {
                     let d = Double(grads[row * n + i]) - Double(grads[i])
-                    s += d * d
+                    q += d * d
                 }
-                let wNorm = s.squareRoot()
+                let wNorm = q.squareRoot()
                 guard wNorm > 0 else { continue }
-                let pert = abs(Double(fx[candidates[row]]) - Double(fx[label])) / wNorm
+                let pert = abs(Double(s[candidates[row]]) - Double(s[label])) / wNorm
                 if pert < best { best = pert; bestRow = row; bestNorm = wNorm }
             }
-            guard bestRow > 0, best.isFinite else { break }  // no direction changes the ranking
+            guard bestRow > 0, best.isFinite else {
+                // No direction changes the ranking here: before any step, try the next position.
+                if steps == 0, attempt + 1 < positions.count {
+                    attempt += 1
+                    p = positions[attempt]
+                    (candidates, cot) = target(p)
+                    label = candidates[0]
+                    current = label
+                    trace = try evaluate(x0)  // the reverse pass released the activations
+                    continue
+                }
+                break
+            }
             for i in 0..<n { w[i] = Double(grads[bestRow * n + i]) - Double(grads[i]) }
             let scale = (best + 1e-4) / bestNorm
             for i in 0..<n { rTot[i] += scale * w[i] }
@@ -98,14 +148,16 @@ public enum DeepFool {
                 if let clip = options.clip { v = min(max(v, clip.lowerBound), clip.upperBound) }
                 x.data[i] = v
             }
-            trace = try engine.forward(x)
+            trace = try evaluate(x)
             fx = trace.result.data
-            current = argmax(fx)
+            let labels = view.argmaxes(fx)
+            current = labels[p]
+            flipped = labels != labels0
             iterates.append(Iterate(inputChange: distance(x.data, x0.data), outputChange: distance(fx, f0)))
         }
         var pert = [Float](repeating: 0, count: n)
         for i in 0..<n { pert[i] = x.data[i] - x0.data[i] }
-        return DeepFoolResult(label: label, adversarialLabel: current, flipped: current != label, steps: steps,
+        return DeepFoolResult(label: label, adversarialLabel: current, flipped: flipped, steps: steps,
                               perturbation: pert, iterates: iterates, inputNorm: norm2(x0.data),
                               outputNorm: norm2(f0), logits: f0)
     }

@@ -180,7 +180,7 @@ public enum SensitivityAnalysis {
             points.formUnion(QuantizedRounding.points(of: p.node, ctx))
             if case let .rule(r) = p.role {
                 let n = p.node
-                if RecurrentNode.Op(rawValue: n.opType) != nil { points.formUnion(ctx.variableInputs(n)) }  // X, h0, c0 meet W, R
+                if RecurrentNode.Op(rawValue: n.opType) != nil || (n.domain == "com.microsoft" && n.opType == "DynamicQuantizeLSTM") { points.formUnion(ctx.variableInputs(n)) }  // X, h0, c0 meet W, R
                 // The rounding ops Kappa treats as quantizers (Floor/Ceil/Round, Cast to an integer).
                 if r.roundingPoint, let out = n.outputs.first, ctx.isVariable(out) { points.insert(out) }
             }

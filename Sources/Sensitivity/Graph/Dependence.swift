@@ -37,7 +37,8 @@ public struct PerturbationEntry: Sendable, Equatable, Codable {
 /// Entries, by default: the floating-point graph inputs; when there are none (a text or
 /// byte model), the outputs of embedding lookups (Gather from a constant float table);
 /// when there are none either, the tensors where integer input data first becomes floating
-/// point. `perturb` (the CLI's `--perturb NAME`) names any other float tensors instead.
+/// point (no floating-point tensor computed from the inputs on the way; those computed only
+/// from inputs named like a mask are left out when there are others). `perturb` (the CLI's `--perturb NAME`) names any other float tensors instead.
 public struct Dependence: Sendable {
     public let entries: [PerturbationEntry]
     /// Tensors whose values depend on the entries (the entries included).
@@ -105,20 +106,54 @@ public struct Dependence: Sendable {
             }
         }
         func isFloat(_ t: String) -> Bool { graph.dtypes[t]?.isFloatingPoint ?? false }
+        // Which inputs each tensor is computed from, and whether a floating-point tensor made
+        // from the inputs lies on the way (then it is not where the data *first* becomes float).
+        var origins: [String: Set<String>] = [:]
+        for i in inputNames { origins[i] = [i] }
+        var floatAncestor = Set<String>()
         var embeddings: [PerturbationEntry] = []
-        var firsts: [PerturbationEntry] = []
+        var firsts: [(entry: PerturbationEntry, origins: Set<String>)] = []
         for idx in graph.order {
             let n = nodes[idx]
-            guard let out = n.outputs.first, fromInputs.contains(out), isFloat(out) else { continue }
-            let floatVariableInputs = n.inputs.filter { !$0.isEmpty && fromInputs.contains($0) && isFloat($0) }
-            guard floatVariableInputs.isEmpty else { continue }
+            if shapeOnly.contains(n.opType) { continue }
+            let variable = n.inputs.filter { !$0.isEmpty && fromInputs.contains($0) }
+            guard !variable.isEmpty else { continue }
+            let from = variable.reduce(into: Set<String>()) { $0.formUnion(origins[$1] ?? []) }
+            let tainted = variable.contains { floatAncestor.contains($0) || isFloat($0) }
+            for o in n.outputs where !o.isEmpty && fromInputs.contains(o) {
+                origins[o] = from
+                if tainted { floatAncestor.insert(o) }
+            }
+            guard !tainted, let out = n.outputs.first, fromInputs.contains(out), isFloat(out) else { continue }
             if n.opType == "Gather", let table = n.input(0), let t = graph.constants[table], t.dataType.isFloatingPoint {
                 embeddings.append(PerturbationEntry(tensor: out, kind: .embedding, node: n.name))
             } else {
-                firsts.append(PerturbationEntry(tensor: out, kind: .firstFloat, node: n.name))
+                firsts.append((PerturbationEntry(tensor: out, kind: .firstFloat, node: n.name), from))
             }
         }
-        return embeddings.isEmpty ? firsts : embeddings
+        // An entry that reaches no graph output (read only by Shape) is not where data flows.
+        let outputs = Set(graph.graph.outputs.map(\.name))
+        func reachesOutput(_ t: String) -> Bool {
+            var seen = Set<String>()
+            var stack = [t]
+            while let x = stack.popLast() {
+                guard seen.insert(x).inserted else { continue }
+                if outputs.contains(x) { return true }
+                for c in graph.consumers[x] ?? [] where !shapeOnly.contains(nodes[c].opType) {
+                    stack.append(contentsOf: nodes[c].outputs.filter { !$0.isEmpty })
+                }
+            }
+            return false
+        }
+        let liveEmbeddings = embeddings.filter { reachesOutput($0.tensor) }
+        if !liveEmbeddings.isEmpty { return liveEmbeddings }
+        if !embeddings.isEmpty && firsts.isEmpty { return embeddings }
+        // A mask made float (attention_mask → Cast) is not data to perturb when other data is.
+        let isMask = { (o: Set<String>) in !o.isEmpty && o.allSatisfy { $0.lowercased().contains("mask") } }
+        let live = firsts.filter { reachesOutput($0.entry.tensor) }
+        let candidates = live.isEmpty ? firsts : live
+        let data = candidates.filter { !isMask($0.origins) }
+        return (data.isEmpty ? candidates : data).map(\.entry)
     }
 
     static func reaches(_ graph: ModelGraph, from sources: Set<String>, to target: String) -> Bool {

@@ -8,12 +8,12 @@ public enum QuantizedOps {
     public static let standard: Set<String> = [
         "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear",
     ]
-    /// com.microsoft ops with a rule. DynamicQuantizeLSTM is not among them (recurrent rules
-    /// come separately): it stays unsupported, with that reason.
+    /// com.microsoft ops with a rule (DynamicQuantizeLSTM: the LSTM rule on its dequantized
+    /// weights).
     public static let contrib: Set<String> = [
         "QuantizeLinear", "DequantizeLinear", "QLinearAdd", "QLinearMul", "QLinearConcat", "QLinearGlobalAveragePool",
         "QLinearAveragePool", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "QGemm", "DynamicQuantizeMatMul",
-        "MatMulIntegerToFloat",
+        "MatMulIntegerToFloat", "DynamicQuantizeLSTM",
     ]
     /// Every op name above plus the standard QuantizeLinear/DequantizeLinear.
     public static let all: Set<String> = standard.union(contrib)

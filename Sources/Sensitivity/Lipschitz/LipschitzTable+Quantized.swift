@@ -24,7 +24,8 @@ import ONNX
 ///   directly with gain 1 (the per-axis product max|s|·max 1/|s| would exceed 1).
 /// - DynamicQuantizeLinear, MatMulInteger, ConvInteger, Cast and Mul inside a dynamic pattern:
 ///   absorbed (no terms) or, where the pattern does not match, unbounded with the reason
-///   (``QuantizedGraph``). com.microsoft DynamicQuantizeLSTM stays unsupported.
+///   (``QuantizedGraph``). com.microsoft DynamicQuantizeLSTM is the LSTM rule on its dequantized weights
+/// (``dynamicQuantizeLSTM(_:_:)``).
 extension LipschitzTable {
     /// The hook at the top of ``rule(for:in:)``: a rule for a quantized op, or nil.
     static func quantized(_ n: Node, _ vars: [String], _ ctx: GraphContext) -> NodeRule? {
@@ -84,7 +85,7 @@ extension LipschitzTable {
                 }
                 return NodeRule(terms: terms, combine: .rootSumSquare, reason: "√Σ(s_k/y_s · g_k)²")
             case "DynamicQuantizeLSTM":
-                return .unsupported(vars, "com.microsoft.DynamicQuantizeLSTM (an LSTM with int8 weights and dynamically quantized inputs) has no rule yet: it waits for the LSTM/GRU/RNN rules")
+                return dynamicQuantizeLSTM(n, ctx)
             default:
                 return nil
             }
@@ -185,5 +186,61 @@ extension LipschitzTable {
             return .unbounded([x], "QLinearAveragePool without kernel_shape")
         }
         return .lipschitz(x, l * r, "(\(rule.reason ?? "√(c/K_min)"))·x_s/y_s")
+    }
+}
+
+extension LipschitzTable {
+    /// com.microsoft DynamicQuantizeLSTM(X, W, R, B, sequence_lens, initial_h, initial_c, P,
+    /// W_scale, W_zero_point, R_scale, R_zero_point): onnxruntime's LSTM with W (D, I, 4H) and
+    /// R (D, H, 4H) stored as 8-bit integers, transposed, and X and h quantized dynamically
+    /// before their products. With the rounding removed (Eq. 7's real map; the roundings are
+    /// Eq. 8's, X being a rounding point) it is exactly the ONNX LSTM with
+    /// W_onnx[d] = ((W_q[d] − z)·s)ᵀ and R_onnx[d] = ((R_q[d] − z)·s)ᵀ (s, z per direction or per
+    /// column of 4H), so its constants are the LSTM rule's on those weights.
+    static func dynamicQuantizeLSTM(_ n: Node, _ ctx: GraphContext) -> NodeRule {
+        let vars = ctx.variableInputs(n)
+        func dequantizedTransposed(_ value: Int, _ scale: Int, _ zero: Int, _ label: String) -> Result<Tensor, RecurrentError> {
+            guard let qName = n.input(value), let q = ctx.constant(qName), q.dims.count == 3 else {
+                return .failure(.unbounded("its \(label) is not a constant 3-D tensor"))
+            }
+            guard let sName = n.input(scale), let st = ctx.constant(sName) else { return .failure(.unbounded("the scale of its \(label) is not a constant")) }
+            let (d, rows, cols) = (q.dims[0], q.dims[1], q.dims[2])
+            let sv = st.doubles(), zv = n.input(zero).flatMap { ctx.constant($0) }?.doubles() ?? [0]
+            guard sv.count == d || sv.count == d * cols, zv.count == 1 || zv.count == sv.count else {
+                return .failure(.malformed("\(label) scale (\(sv.count)) or zero point (\(zv.count)) do not fit \(d) direction(s) of \(rows) × \(cols)"))
+            }
+            guard sv.allSatisfy({ $0.isFinite }) else { return .failure(.unbounded("the scale of its \(label) holds NaN or infinite values")) }
+            let qv = q.doubles()
+            var out = [Float](repeating: 0, count: qv.count)
+            for k in 0..<d {
+                for i in 0..<rows {
+                    for j in 0..<cols {
+                        let si = sv.count == d ? k : k * cols + j
+                        let z = zv.count == 1 ? zv[0] : zv[si]
+                        // Exact in float32 up to one rounding of the product (8-bit × float32 scale).
+                        out[k * rows * cols + j * rows + i] = Float((qv[k * rows * cols + i * cols + j] - z) * sv[si])
+                    }
+                }
+            }
+            return .success(Tensor(name: "\(qName) (dequantized, transposed)", dims: [d, cols, rows], floats: out))
+        }
+        switch (dequantizedTransposed(1, 8, 9, "weight W"), dequantizedTransposed(2, 10, 11, "recurrence weight R")) {
+        case let (.success(w), .success(r)):
+            var lstm = n
+            lstm.opType = "LSTM"
+            lstm.domain = ""
+            lstm.inputs = Array(n.inputs.prefix(8))
+            while lstm.inputs.count < 3 { lstm.inputs.append("") }
+            lstm.inputs[1] = w.name
+            lstm.inputs[2] = r.name
+            var rule = recurrent(lstm, ctx, constants: [w.name: w, r.name: r])
+            rule.reason = "DynamicQuantizeLSTM as the LSTM on its dequantized weights" + (rule.reason.map { ": " + $0 } ?? "")
+            return rule
+        case let (.failure(e), _), let (_, .failure(e)):
+            switch e {
+            case let .unbounded(text): return .unbounded(vars, "DynamicQuantizeLSTM: \(text)")
+            case let .malformed(text): return .unsupported(vars, "DynamicQuantizeLSTM: \(text)")
+            }
+        }
     }
 }

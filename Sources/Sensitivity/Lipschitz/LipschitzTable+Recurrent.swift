@@ -27,9 +27,11 @@ import ONNX
 /// entry of M, a product of ≤ T of them, at most c·T²·u/2 below; the final factor
 /// 1 + 1e-12 + 64·(T + 8)²·u covers c ≤ 100.
 extension LipschitzTable {
-    static func recurrent(_ n: Node, _ ctx: GraphContext) -> NodeRule {
+    /// `constants` supplies weights that are not in the graph (DynamicQuantizeLSTM's
+    /// dequantized ones), by the names `n` uses.
+    static func recurrent(_ n: Node, _ ctx: GraphContext, constants: [String: Tensor] = [:]) -> NodeRule {
         let vars = ctx.variableInputs(n)
-        switch RecurrentNode.read(n, ctx) {
+        switch RecurrentNode.read(n, ctx, constants: constants) {
         case let .failure(e):
             switch e {
             case let .unbounded(s) where s.contains("--input-range"): return .needsDomain(vars, "\(n.opType): \(s)")
@@ -63,7 +65,7 @@ struct RecurrentNode {
     var gates: Int { op == .lstm ? 4 : op == .gru ? 3 : 1 }
     static let maxSteps = 1_000_000
 
-    static func read(_ n: Node, _ ctx: GraphContext) -> Result<RecurrentNode, RecurrentError> {
+    static func read(_ n: Node, _ ctx: GraphContext, constants: [String: Tensor] = [:]) -> Result<RecurrentNode, RecurrentError> {
         guard let op = Op(rawValue: n.opType) else { return .failure(.malformed("not a recurrent op")) }
         let dirName = n.string("direction") ?? "forward"
         guard ["forward", "reverse", "bidirectional"].contains(dirName) else { return .failure(.malformed("direction '\(dirName)' is not forward, reverse or bidirectional")) }
@@ -73,6 +75,7 @@ struct RecurrentNode {
         // Weights: constants of shape [D, G·H, n] and [D, G·H, H].
         func weight(_ i: Int, _ label: String) -> Result<Tensor?, RecurrentError> {
             guard let name = n.input(i) else { return .success(nil) }
+            if let t = constants[name] { return .success(t) }
             if ctx.isVariable(name) { return .failure(.unbounded("its \(label) '\(name)' depends on the input: a product of two variables has no global Lipschitz bound")) }
             guard let t = ctx.constant(name) else { return .failure(.unbounded("its \(label) '\(name)' is not a constant: its norm is not known statically")) }
             return .success(t)

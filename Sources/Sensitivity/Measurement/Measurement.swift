@@ -128,6 +128,9 @@ public struct MeasurementSettings: Sendable, Equatable {
     public var seed: UInt64
     public var clip: ClosedRange<Double>?
     public var shard: Shard
+    /// How the graph inputs other than the listed one got their values ("mask: ones
+    /// (synthetic)", "mask: from the test-data set").
+    public var otherInputs: [String] = []
 
     public init(output: String, perturbed: String, inputs: String, totalInputs: Int, maxSteps: Int, overshoot: Double,
                 candidates: Int, seed: UInt64, clip: ClosedRange<Double>?, shard: Shard) {
