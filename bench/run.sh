@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Kappa benchmarks: release build, measured side by side with the named peers in one run.
 #
-#   bench/run.sh [inspect|load|norms|analyze|kernels|deepfool|all]   (default: all)
+#   bench/run.sh [inspect|load|norms|analyze|kernels|deepfool|engine|bracket|all]   (default: all)
+#
+# engine: the reference engine's forward and forward + VJP against onnxruntime's forward on the
+# same files in the same run (bench/peer_ort.py; onnxruntime is installed into bench/.venv for
+# it — a development-time peer, never a dependency of the product).
 #
 # norms: KAPPA_BENCH_REPEATS (default 3) interleaved runs of kappa and of scipy svds, medians
 # compared; the LAPACK reference (peer_norms.py --method svd, minutes) is cached in bench/out
@@ -23,7 +27,7 @@ py=${KAPPA_BENCH_PYTHON:-}
 if [ -z "$py" ]; then
   if [ ! -x bench/.venv/bin/python ]; then
     python3 -m venv bench/.venv
-    bench/.venv/bin/pip install -q onnx numpy scipy
+    bench/.venv/bin/pip install -q onnx numpy scipy onnxruntime
   fi
   py=$root/bench/.venv/bin/python
 fi
@@ -49,7 +53,7 @@ print(json.dumps(rows[len(rows)//2]))"
 
 if [ "$what" = inspect ] || [ "$what" = all ]; then
   echo "== inspect: every generated architecture, and AlexNet/VGG-19 written by Kappa's own writer" >&2
-  [ -f "$models/writer_vgg19_external/vgg19.onnx" ] || "$bin/kappa-bench" write-arch "$models" > /dev/null
+  [ -f "$models/writer_bert_encoder.onnx" ] || "$bin/kappa-bench" write-arch "$models" > /dev/null
   for m in "$models"/*.onnx "$models"/vgg19_external/vgg19.onnx "$models"/writer_vgg19_external/vgg19.onnx; do
     /usr/bin/time -f "%e %M" -o "$out/inspect.time" "$bin/kappa" inspect "$m" --format json -o "$out/inspect.json" 2>/dev/null
     rc=$?
@@ -245,6 +249,65 @@ print(f"AlexNet DeepFool: {n} images, {steps} steps in {t['wall_s']:.2f} s whole
       f"(forward + 10-row backward + iterate evaluation)")
 print(f"  peak RSS {t['peak_rss_kb']/1e3:.0f} MB = {t['peak_rss_kb']*1e3/size:.2f}x the {size/1e6:.0f} MB model (target <= 2x + activations)")
 PY
+fi
+
+# --- engine: forward and forward + VJP vs onnxruntime's forward, same files, same run
+if [ "$what" = engine ] || [ "$what" = all ]; then
+  [ -f "$models/writer_bert_encoder.onnx" ] || "$bin/kappa-bench" write-arch "$models" > /dev/null
+  "$py" -c "import onnxruntime" 2>/dev/null || "$py" -m pip install -q onnxruntime
+  echo "== engine: kappa-bench engine vs onnxruntime (medians of 5 after a warm-up; all cores each)" >&2
+  : > "$out/engine.jsonl"
+  for m in "$models/bvlc_alexnet.onnx" "$models/writer_mobile_detector.onnx"; do
+    k=$("$bin/kappa-bench" engine "$m" 5)
+    o=$("$py" bench/peer_ort.py "$m" 5)
+    echo "{\"kappa\": $k, \"ort\": $o}" >> "$out/engine.jsonl"
+  done
+  "$py" - "$out" <<'PY' | tee -a "$out/engine.txt"
+import json,os,sys
+for l in open(f"{sys.argv[1]}/engine.jsonl"):
+    d=json.loads(l); k,o=d["kappa"],d["ort"]
+    name=os.path.basename(k["model"])
+    print(f"{name}: kappa forward {k['forward_s']*1e3:.1f} ms, forward + VJP {k['forward_vjp1_s']*1e3:.1f} ms, "
+          f"10-row VJP {k['vjp10_s']*1e3:.1f} ms; onnxruntime {o['onnxruntime']} forward {o['forward_s']*1e3:.1f} ms; "
+          f"ratios forward/ort {k['forward_s']/o['forward_s']:.2f} (aim <= 2), forward+VJP/ort {k['forward_vjp1_s']/o['forward_s']:.2f}; "
+          f"kappa peak RSS {k['peak_rss_bytes']/1e6:.0f} MB")
+PY
+  echo "== engine: DeepFool on the 7 MB mobile detector (320 px), kappa validate --synthetic 3 --no-bound" >&2
+  m="$models/writer_mobile_detector.onnx"
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/deepfool_mobile.time" \
+    "$bin/kappa" validate "$m" --synthetic 3 --no-bound --format json -o "$out/deepfool_mobile.json" 2>/dev/null
+  /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/load_mobile.time" "$bin/kappa" inspect "$m" > /dev/null
+  "$py" - "$out" "$m" <<'PY' | tee -a "$out/engine.txt"
+import json,os,sys
+out,m=sys.argv[1],sys.argv[2]
+d=json.load(open(f"{out}/deepfool_mobile.json"))
+t=json.loads(open(f"{out}/deepfool_mobile.time").read().strip().splitlines()[-1])
+l=json.loads(open(f"{out}/load_mobile.time").read().strip().splitlines()[-1])
+n=len(d["inputs"]); steps=sum(r["steps"] for r in d["inputs"])
+print(f"mobile detector DeepFool: {n} inputs, {steps} steps, {t['wall_s']:.2f} s whole process: "
+      f"{(t['wall_s']-l['wall_s'])/n:.2f} s per input (target <= 5 s), peak RSS {t['peak_rss_kb']/1e3:.0f} MB (target <= 500 MB)")
+PY
+fi
+
+# --- bracket: analyze --input-range on the SE-block mobile net and the BERT-style encoder
+if [ "$what" = bracket ] || [ "$what" = all ]; then
+  [ -f "$models/writer_bert_encoder.onnx" ] || "$bin/kappa-bench" write-arch "$models" > /dev/null
+  echo "== bracket: kappa analyze --input-range (upper L finite, lower ℓ within the 20 s default budget)" >&2
+  : > "$out/bracket.jsonl"
+  for spec in "writer_mobile_detector.onnx image=0,1" "writer_bert_encoder.onnx attention_mask=1,1"; do
+    set -- $spec
+    /usr/bin/time -f '%e %M' -o "$out/bracket.time" "$bin/kappa" analyze "$models/$1" --input-range "$2" --format json -o "$out/bracket.json" 2>/dev/null
+    "$py" - "$out" "$1" "$2" <<'PY' | tee -a "$out/bracket.txt"
+import json,sys
+out,name,rng=sys.argv[1],sys.argv[2],sys.argv[3]
+d=json.load(open(f"{out}/bracket.json")); b=d["bracket"]
+wall,rss=open(f"{out}/bracket.time").read().split()[-2:]
+lo=b["lower"]
+print(f"{name} --input-range {rng}: L = {b['upper']:.4g} (finite: {b['upper'] is not None}), "
+      f"ℓ = {lo['value']:.4g} after {lo['seconds']:.1f} s ({lo['reverse_passes']} reverse passes), width 10^{b['width_orders']:.1f}; "
+      f"whole analyze {float(wall):.1f} s (target: ℓ within 30 s), peak RSS {int(rss)/1e3:.0f} MB")
+PY
+  done
 fi
 
 echo "results in $out/*.txt" >&2

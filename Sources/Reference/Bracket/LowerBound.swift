@@ -42,6 +42,8 @@ public enum LowerBound {
         public var reversePasses: Int
         public var forwardPasses: Int
         public var seconds: Double
+        /// The point x itself (the perturbed tensor's values).
+        public var x: [Float] = []
     }
 
     /// Searches ℓ for `engine` (its `input` is the perturbed tensor) over the box `lo…hi` of that
@@ -134,7 +136,7 @@ public enum LowerBound {
         for (label, x) in candidates {
             if elapsed() > options.budget && result.value > 0 { break }
             let (c, u) = try localNorm(x)
-            if c > result.value { result.value = c; result.point = label; bestX = x; bestU = u }
+            if c > result.value { result.value = c; result.point = label; bestX = x; bestU = u; result.x = x }
             progress?("lower bound: \(label): ‖J‖ ≥ \(NumberText.value(c)) (best \(NumberText.value(result.value)), \(String(format: "%.1f", elapsed())) s)")
         }
         // SPSA ascent on φ(x) = ‖J(x)ᵀu*‖ from the best point.
@@ -152,9 +154,10 @@ public enum LowerBound {
                 clipToBox(&xp); clipToBox(&xm)
                 let (fp, _) = try certificate(try run(xp), bestU)
                 let (fm, _) = try certificate(try run(xm), bestU)
-                for (f, label) in [(fp, "+"), (fm, "−")] where f > result.value {
+                for (f, label, at) in [(fp, "+", xp), (fm, "−", xm)] where f > result.value {
                     result.value = f
                     result.point = "ascent step \(k)\(label) from \(origin)"
+                    result.x = at
                 }
                 let slope = (fp - fm) / (2 * Double(c))
                 guard slope != 0, slope.isFinite else { step *= 0.5; continue }
@@ -167,7 +170,7 @@ public enum LowerBound {
                     x = xn
                     phi = fn
                     step *= 1.2
-                    if fn > result.value { result.value = fn; result.point = "ascent step \(k) from \(origin)" }
+                    if fn > result.value { result.value = fn; result.point = "ascent step \(k) from \(origin)"; result.x = xn }
                 } else {
                     step *= 0.7
                     if step < 1e-6 * scale { break }
