@@ -3,12 +3,14 @@ import ONNX
 
 /// Conv: y = W ⋆ x + b for x (N, C, spatial…), weight (M, C/g, k…) constant, optional
 /// bias (M), attributes strides/pads/auto_pad/dilations/group. The linear part is
-/// Linalg's `ConvOperator` (im2col + sgemm); the VJP is its adjoint (col2im), batched over
-/// the k cotangent rows × N.
+/// Linalg's `ConvOperator` (im2col + sgemm), or ``DepthwiseConv2D`` for 2-D depthwise
+/// convolutions; the VJP is its adjoint (col2im), batched over the k cotangent rows × N.
 struct Conv: Kernel {
     let op: ConvOperator
     let bias: [Float]?
     let shape: [Int]
+    /// The direct depthwise path (2-D, group = C_in), when it applies.
+    var depthwise: DepthwiseConv2D? = nil
 
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         let x = try c.shape(0)
@@ -25,8 +27,10 @@ struct Conv: Kernel {
         let geometry = ConvGeometry(inChannels: x[1], outChannels: w.dims[0], groups: groups, input: g.input,
                                     kernel: g.kernel, strides: g.strides, dilations: g.dilations,
                                     padsBegin: g.padsBegin, padsEnd: g.padsEnd, output: g.output)
-        return try Conv(op: makeOperator(c, geometry, w), bias: c.constantFloats(2),
-                    shape: [x[0], w.dims[0]] + g.output).checked(c)
+        var conv = try Conv(op: makeOperator(c, geometry, w), bias: c.constantFloats(2),
+                            shape: [x[0], w.dims[0]] + g.output).checked(c)
+        conv.depthwise = DepthwiseConv2D(geometry, weights: w.floats())
+        return conv
     }
 
     func checked(_ c: KernelContext) throws(ReferenceError) -> Conv {
@@ -36,13 +40,14 @@ struct Conv: Kernel {
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        var y = op.apply(x.data, batch: shape[0])
+        var y = depthwise?.apply(x.data, batch: shape[0]) ?? op.apply(x.data, batch: shape[0])
         addBias(&y, bias, shape: shape)
         return [Value(shape: shape, data: y)]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
-        [op.adjoint(a.grad, batch: a.rows * shape[0])] + Array(repeating: nil, count: a.inputs.count - 1)
+        let batch = a.rows * shape[0]
+        return [depthwise?.adjoint(a.grad, batch: batch) ?? op.adjoint(a.grad, batch: batch)] + Array(repeating: nil, count: a.inputs.count - 1)
     }
 }
 

@@ -17,21 +17,38 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
-        var y = x.data
-        for i in y.indices { y[i] = f.value(y[i]) }
+        let n = x.data.count
+        let y = [Float](unsafeUninitializedCapacity: n) { out, count in
+            x.data.withUnsafeBufferPointer { src in
+                for i in 0..<n { out[i] = f.value(src[i]) }
+            }
+            count = n
+        }
         return [Value(shape: x.shape, data: y, dtype: f.resultType(x.dtype))]
     }
 
     func backward(_ a: BackwardArgs) throws(ReferenceError) -> [[Float]?] {
         guard let x = a.inputs[0] else { return [nil] }
-        let y = a.outputs[0].data
         let n = x.count
-        var d = [Float](repeating: 0, count: n)
-        for i in 0..<n { d[i] = f.derivative(x.data[i], y[i]) }
+        guard n > 0, a.outputs[0].data.count == n, a.grad.count >= a.rows * n else {
+            return [a.grad] + Array(repeating: nil, count: max(0, a.inputs.count - 1))
+        }
+        let d = [Float](unsafeUninitializedCapacity: n) { out, count in
+            x.data.withUnsafeBufferPointer { xs in
+                a.outputs[0].data.withUnsafeBufferPointer { ys in
+                    for i in 0..<n { out[i] = f.derivative(xs[i], ys[i]) }
+                }
+            }
+            count = n
+        }
         var g = a.grad
-        for r in 0..<a.rows {
-            let o = r * n
-            for i in 0..<n { g[o + i] *= d[i] }
+        g.withUnsafeMutableBufferPointer { gb in
+            d.withUnsafeBufferPointer { db in
+                for r in 0..<a.rows {
+                    let o = r * n
+                    for i in 0..<n { gb[o + i] *= db[i] }
+                }
+            }
         }
         return [g] + Array(repeating: nil, count: max(0, a.inputs.count - 1))
     }
