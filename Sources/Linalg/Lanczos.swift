@@ -37,6 +37,11 @@ struct GolubKahanLanczos {
     var seed: UInt64
     /// Also return the right Ritz vector (one extra small SVD at the end).
     var wantVector = false
+    /// The start vector (n entries, any nonzero norm); nil: a seeded Gaussian one.
+    var start: [Double]? = nil
+    /// Stop as soon as this holds for the current Ritz value θ (checked after every iteration;
+    /// `achievedTolerance` is then the last relative change).
+    var stop: ((Double) -> Bool)? = nil
 
     struct Result {
         var sigma: Double
@@ -57,6 +62,10 @@ struct GolubKahanLanczos {
         let V = Storage(basis * n), U = Storage(basis * m), p = Storage(m), q = Storage(n), h = Storage(basis)
         var random = SeededGaussian(seed: seed)
         var vector = random.unitVector(n)
+        if let s = start, s.count == n, norm(s) > 0, norm(s).isFinite {
+            vector = s
+            normalize(&vector)
+        }
 
         var iterations = 0
         var theta = 0.0, change = Double.infinity, previousChange = Double.infinity
@@ -99,7 +108,7 @@ struct GolubKahanLanczos {
                 // vectors of B_k), and A·V_k·y = θ·U_k·x exactly in the recurrence.
                 let residual = beta * abs(svd.left.last ?? 0) / max(theta, .leastNormalMagnitude)
                 let invariant = !(beta > 1e-14 * theta)  // θ is then a singular value of A, exactly
-                if invariant || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
+                if invariant || stop?(theta) == true || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
                     if wantVector { vector = try ritzVector(V, alphas, betas, k) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change, vector: vector)
                 }
