@@ -179,15 +179,16 @@ public enum OperatorNorm {
         let g = op.geometry
         let group = symbol?.group ?? 0
         let gram = kept?.group == group ? kept : SymbolGram(op, grid: grid, group: group)
+        let target = symbol.map { $0.gridValue / (1 + options.operatorGap) } ?? .infinity
         var packet: PacketLowerBound.Result? = nil
         if let gram {
             let start = symbol?.frequency ?? g.kernel.map { _ in 0 }
             let vector = symbol?.vector?.count == 2 * gram.order ? symbol?.vector : nil
-            packet = try? PacketLowerBound.compute(gram, grid: grid, geometry: g, start: start, startVector: vector, seed: options.seed)
+            packet = try? PacketLowerBound.compute(gram, grid: grid, geometry: g, start: start, startVector: vector,
+                                                   seed: options.seed, target: target)
         }
         let lowerP = packet?.lower ?? 0
         var estimate = OperatorNormEstimate(lower: lowerP, upper: 0, iterations: 0, achievedTolerance: 0, lowerMethod: .packet)
-        let target = symbol.map { $0.gridValue / (1 + options.operatorGap) } ?? .infinity
         guard !(lowerP >= target) else { return estimate }
         // Refine with Lanczos from the packet (or from a random start without one).
         var start: [Double]? = nil

@@ -168,42 +168,65 @@ enum SymbolCertificate {
     private static func runChunk(_ gram: SymbolGram, indices: [Int], weights: [(a: [Double], b: [Double])], level: Double,
                                  seed: UInt64, margin: (Double, Double) -> Double) throws(LinalgError) -> ChunkResult {
         let p = gram.order
-        let work = Workspace(p)
+        let work = Workspace(p), second = Workspace(p)
         var r = ChunkResult()
         var mu = level
+        func factor(_ h: UnsafeMutablePointer<Double>) throws(LinalgError) -> Bool {
+            r.factorizations += 1
+            let ok = try LAPACK.choleskySucceeds(h, order: p)
+            return ok
+        }
         func attempt(_ idx: Int, _ mu: Double) throws(LinalgError) -> Double? {
             let d = gram.assembleHermitian(a: weights[idx].a, b: weights[idx].b, scale: -1, shift: mu, into: work.h, ld: p)
-            r.factorizations += 1
-            guard try LAPACK.choleskySucceeds(work.h, order: p) else { return nil }
+            guard try factor(work.h) else { return nil }
             return mu + margin(d.trace, d.maxDiagonal)
         }
-        for idx in indices {
-            if let b = try attempt(idx, mu) { r.squaredBound = max(r.squaredBound, b); continue }
-            // Above the running level: estimate, then climb.
+        // A point that failed at the running level: estimate, then climb.
+        func climb(_ idx: Int) throws(LinalgError) -> Bool {
             var est = try estimate(gram, weights[idx], work: work, seed: seed &+ UInt64(idx), steps: lanczosSteps)
-            guard est.value.isFinite else { r.complete = false; return r }
+            guard est.value.isFinite else { return false }
             if est.value > r.bestValue { (r.bestValue, r.bestPoint, r.bestVector) = (est.value, idx, est.vector) }
             // First just above the estimate (θ + 2·residual: right when Lanczos found the top), then with slack.
             var trial = max(est.value * (1 + 1e-7) + 2 * est.residual, mu * (1 + 1e-7))
-            var certified: Double? = nil
             for attemptIndex in 0..<40 {
-                if let b = try attempt(idx, trial) { certified = b; break }
-                if attemptIndex == 0 {
-                    trial = max(est.value, mu) * (1 + levelSlack)
-                    continue
+                if let b = try attempt(idx, trial) {
+                    mu = trial
+                    r.squaredBound = max(r.squaredBound, b)
+                    return true
                 }
-                if attemptIndex == 1 {
+                switch attemptIndex {
+                case 0:
+                    trial = max(est.value, mu) * (1 + levelSlack)
+                case 1:
                     est = try estimate(gram, weights[idx], work: work, seed: seed &+ UInt64(idx), steps: 3 * lanczosSteps,
                                        start: est.vector)
                     if est.value > r.bestValue { (r.bestValue, r.bestPoint, r.bestVector) = (est.value, idx, est.vector) }
                     trial = max(est.value * (1 + levelSlack), trial * (1 + 2 * levelSlack))
-                } else {
+                default:
                     trial *= 1 + 16 * levelSlack
                 }
             }
-            guard let b = certified else { r.complete = false; return r }
-            mu = trial
-            r.squaredBound = max(r.squaredBound, b)
+            return false
+        }
+        // Points in pairs: one pass over the coefficients assembles both at the running level.
+        var k = 0
+        while k < indices.count {
+            let batch = Array(indices[k..<min(k + 2, indices.count)])
+            let level = mu
+            let buffers = [work.h, second.h]
+            let diagonals = gram.assembleHermitian(batch.enumerated().map { m, idx in
+                SymbolGram.Assembly(a: weights[idx].a, b: weights[idx].b, scale: -1, shift: level, out: buffers[m], ld: p)
+            })
+            for (m, idx) in batch.enumerated() {
+                // The second matrix was assembled at `level`; a success there certifies b at that level.
+                let copied = m == 1
+                if copied ? try factor(second.h) : try factor(work.h) {
+                    r.squaredBound = max(r.squaredBound, level + margin(diagonals[m].trace, diagonals[m].maxDiagonal))
+                    continue
+                }
+                guard try climb(idx) else { r.complete = false; return r }
+            }
+            k += batch.count
         }
         return r
     }
