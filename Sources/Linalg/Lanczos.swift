@@ -125,9 +125,16 @@ struct GolubKahanLanczos {
                 for i in 0..<m { p[i] -= beta * U[(k - 1) * m + i] }
                 reorthogonalize(p, against: U, count: k, length: m, scratch: h)
                 alpha = p.norm(m)
-                if !(alpha > 1e-14 * theta) {  // A·v_{k+1} ∈ span(U): B_k plus β_k is final
-                    betas.removeLast()
-                    if wantVector { vector = try ritzVector(V, alphas, betas, k) }
+                if !(alpha > 1e-14 * theta) {
+                    // A·v_{k+1} = β_k·u_k: A·V_{k+1} = U_k·[B_k, β_k·e_k] exactly, so the singular values of
+                    // that k × (k+1) matrix — those of the square bidiagonal with diagonal (α₁…α_k, 0) and
+                    // superdiagonal (β₁…β_k) — are singular values of A, the largest one the top on
+                    // span(V_{k+1}). (Dropping β_k, as this branch once did, returns σ_max(B_k): still a
+                    // lower bound but short; a random start never gets here, a structured one can.)
+                    alphas.append(0)
+                    let final = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false).values.first ?? theta
+                    theta = max(theta, final)
+                    if wantVector { vector = try ritzVector(V, alphas, betas, k + 1) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: 0, vector: vector)
                 }
                 let uNext = U.base + k * m

@@ -260,11 +260,18 @@ enum PacketLowerBound {
     /// side = Conv output / ConvTranspose input): the real part of Σ_q ψ_q ⊗ z_q, zero outside
     /// the group and the support box. A start vector for the Lanczos iteration on A.
     static func realVector(_ r: Result, gram: SymbolGram, grid: SymbolGrid, geometry g: ConvGeometry) -> [Double] {
+        complexVector(r, gram: gram, grid: grid, geometry: g).re
+    }
+
+    /// Real and imaginary parts of the packet Σ_q ψ_q ⊗ z_q (layout as ``realVector(_:gram:grid:geometry:)``).
+    /// For the real map A, ‖A(x_re + i·x_im)‖² = ‖A·x_re‖² + ‖A·x_im‖²: the tests check the theorem's
+    /// identity on this pair.
+    static func complexVector(_ r: Result, gram: SymbolGram, grid: SymbolGrid, geometry g: ConvGeometry) -> (re: [Double], im: [Double]) {
         let d = r.axes.count, p = gram.order
         let extent = gram.side == .big ? g.bigExtent : g.smallExtent
         let channels = gram.side == .big ? g.bigChannels : g.smallChannels
         let spatial = extent.reduce(1, *)
-        var out = [Double](repeating: 0, count: channels * spatial)
+        var re = [Double](repeating: 0, count: channels * spatial), im = re
         let psi = (0..<d).map { shapes(r.axes[$0], modes: r.modes[$0], omega: r.frequency[$0]) }
         var blocks: [[Int]] = [[]]
         for k in r.modes { blocks = blocks.flatMap { pre in (0..<k).map { pre + [$0] } } }
@@ -275,12 +282,12 @@ enum PacketLowerBound {
         for box in multiIndices(r.axes.map(\.length)) {
             // Π_a ψ_{q_a}(m_a) for every block q.
             let factors = blocks.map { q -> (Double, Double) in
-                var re = 1.0, im = 0.0
+                var fr = 1.0, fi = 0.0
                 for a in 0..<d {
                     let (cr, ci) = (psi[a][q[a]][2 * box[a]], psi[a][q[a]][2 * box[a] + 1])
-                    (re, im) = (re * cr - im * ci, re * ci + im * cr)
+                    (fr, fi) = (fr * cr - fi * ci, fr * ci + fi * cr)
                 }
-                return (re, im)
+                return (fr, fi)
             }
             for phase in 0..<phaseTotal {
                 var rest = phase, position = 0
@@ -295,16 +302,18 @@ enum PacketLowerBound {
                 }
                 for c in 0..<perGroup {
                     let row = gram.side == .big ? c * phaseTotal + phase : c
-                    var v = 0.0
+                    var vr = 0.0, vi = 0.0
                     for (bi, f) in factors.enumerated() {
                         let zr = r.vector[2 * (bi * p + row)], zi = r.vector[2 * (bi * p + row) + 1]
-                        v += f.0 * zr - f.1 * zi
+                        vr += f.0 * zr - f.1 * zi
+                        vi += f.0 * zi + f.1 * zr
                     }
-                    out[(gram.group * perGroup + c) * spatial + position] = v
+                    let at = (gram.group * perGroup + c) * spatial + position
+                    re[at] = vr; im[at] = vi
                 }
             }
         }
-        return out
+        return (re, im)
     }
 
     /// All multi-indices of an extent, row-major.

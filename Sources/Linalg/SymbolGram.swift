@@ -8,8 +8,8 @@ import Foundation
 /// weight block W_t ∈ ℝ^{R×B'} of the group, R = S/g rows, B' = B/g big channels, P phases) the
 /// symbol is K̂(ω) = Σ_t W̃_t·e^{−iω·δ_t} ∈ ℂ^{R × B'P}, W̃_t = W_t placed in column block ρ_t
 /// (``SymbolBound``). The Gram matrix is taken on the smaller side:
-/// - small (R ≤ B'P): G = K̂K̂ᴴ, C_Δ = Σ_{δ_t − δ_t' = Δ, ρ_t = ρ_t'} W_t·W_t'ᵀ (order p = R);
-/// - big (B'P < R): G = K̂ᴴK̂, C_Δ = Σ_{δ_t' − δ_t = Δ} W̃_tᵀ·W̃_t' (order p = B'P),
+/// - small (R < B'P): G = K̂K̂ᴴ, C_Δ = Σ_{δ_t − δ_t' = Δ, ρ_t = ρ_t'} W_t·W_t'ᵀ (order p = R);
+/// - big (B'P ≤ R): G = K̂ᴴK̂, C_Δ = Σ_{δ_t' − δ_t = Δ} W̃_tᵀ·W̃_t' (order p = B'P),
 ///
 /// and in both cases G(ω) = Σ_Δ C_Δ e^{−iω·Δ} with C_{−Δ} = C_Δᵀ, Δ in the box Π_a [−span_a,
 /// span_a], span_a = δmax_a − δmin_a over the active taps. σ_max(K̂(ω))² = λ_max(G(ω)). These
@@ -95,7 +95,7 @@ final class SymbolGram: @unchecked Sendable {
         let delta1 = eta + 2 * SymbolGram.gamma(t + 1)
         let s2 = 2.0.squareRoot()
         let epsG = SymbolGram.gamma(4 * Double(q)) * (1 + s2 * delta1) * (1 + s2 * delta1) + s2 * delta1 * (2 + s2 * delta1)
-        side = rows <= cols ? .small : .big
+        side = cols <= rows ? .big : .small   // as the zherk below: K̂ᴴK̂ when cols ≤ rows
         group = gr
         order = p
         self.lags = lags
