@@ -220,7 +220,7 @@ enum PacketLowerBound {
         }
         var z = vector
         if iterate {
-            let top = try HermitianLanczos.top(order: n, steps: 60, start: vector, seed: 17) { v, y in
+            let top = try HermitianLanczos.top(order: n, steps: 30, start: vector, seed: 17) { v, y in
                 BLAS.zhemv(n: n, a: x, lda: n, x: v, y: y)
             }
             if top.value.isFinite, top.vector.count == 2 * n { z = top.vector }

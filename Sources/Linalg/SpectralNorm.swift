@@ -38,7 +38,7 @@ public struct SpectralOptions: Sendable {
     /// 0.2 %, 0.5 %, 1 %, 2 %, or the exact circulant grid) is chosen over the `symbolGridSlack` one.
     /// 8e9 ≈ 0.6 s on one core here; the 512-channel VGG-19 layers stay at the exact (14²) or the
     /// 3 % (28²) grid, the ≤ 256-channel ones get 0.2–2 %.
-    public var symbolCertifyBudget: Double = 8e9
+    public var symbolCertifyBudget: Double = 4e9
     /// Convolutions, lower end: when the Lanczos iteration on AᵀA is estimated at ≤ this many flops
     /// (64 iterations of a product with A and one with Aᵀ), it runs from a random start to
     /// `operatorTolerance` as before; above, the lower end is the packet bound of
@@ -52,7 +52,7 @@ public struct SpectralOptions: Sendable {
     public init(tolerance: Double = 1e-6, operatorTolerance: Double = 1e-4, maxIterations: Int = 500, exact: Bool = false,
                 exactThreshold: Int = 1 << 20, seed: UInt64 = 42,
                 symbolFlopBudget: Double = SymbolBound.defaultFlopBudget,
-                symbolGridSlack: Double = 0.03, symbolCertifyBudget: Double = 8e9,
+                symbolGridSlack: Double = 0.03, symbolCertifyBudget: Double = 4e9,
                 lanczosFlopBudget: Double = 2e9, operatorGap: Double = 0.02) {
         self.tolerance = tolerance; self.operatorTolerance = operatorTolerance
         self.maxIterations = maxIterations; self.exact = exact

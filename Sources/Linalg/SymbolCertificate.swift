@@ -48,8 +48,8 @@ enum SymbolCertificate {
 
     /// Relative step above a Lanczos estimate for the certification level.
     static let levelSlack = 5e-4
-    static let maxChunks = 8
-    static let seedPoints = 4
+    static let maxChunks = 4
+    static let seedPoints = 8
     static let lanczosSteps = 40
 
     static func choleskyConstant(_ p: Int) -> Double { SymbolGram.gamma(8 * Double(p + 4)) }
