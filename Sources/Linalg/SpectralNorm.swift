@@ -4,11 +4,12 @@ public struct SpectralOptions: Sendable {
     /// Stop when the relative change of the σ estimate between two iterations is ≤ this.
     public var tolerance: Double = 1e-6      // relative change of the σ estimate between iterations
     /// Convolution operator norms (``OperatorNorm/convolution(_:matrixSigma:options:)``): stop the
-    /// Lanczos iteration behind σ_op's *lower* end at this relative change. The lower end only shows
-    /// how tight the proven upper end is (it is a Ritz value, ≤ σ_op wherever the iteration stops),
-    /// and conv operators on large grids have clustered top singular values: VGG-19's convolutions
-    /// at 224² needed 49–500 (capped) iterations at 1e-6 against 27–63 at 1e-4, for lower ends at
-    /// most 0.11 % smaller (AlexNet: upper/lower 1.0004–1.0091 either way).
+    /// Lanczos iteration behind σ_op's *lower* end at this relative change, where that iteration
+    /// runs (small layers, see `lanczosFlopBudget`, and the refinement of a short packet bound).
+    /// The lower end only shows how tight the proven upper end is (a Ritz value, ≤ σ_op wherever
+    /// the iteration stops), and conv operators on large grids have clustered top singular values:
+    /// VGG-19's convolutions at 224² needed 49–500 (capped) iterations at 1e-6 against 27–63 at
+    /// 1e-4, for lower ends at most 0.11 % smaller — which is why large layers now use the packet.
     public var operatorTolerance: Double = 1e-4
     /// Iteration cap (one iteration = one pass over the weights: one AᵀA-product, or for large
     /// dense blocks one block product AᵀA·X on b = 2 vectors, fused into one pass over the matrix).

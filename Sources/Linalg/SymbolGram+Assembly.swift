@@ -72,26 +72,50 @@ extension SymbolGram {
 
     /// Writes the full p × p block X = Σ_l (α_l·P_l + β_l·Q_l) (complex α, β) into the row-major
     /// complex matrix `out` (row stride `ld` complex entries): an off-diagonal block of the packet
-    /// matrix. P_l[i][j] = P_l[j][i] and Q_l[i][j] = −Q_l[j][i] are read from the packed upper rows.
+    /// matrix. Row i of the upper part (j ≥ i) is Σ (α P_l[i][j] + β Q_l[i][j]) from the packed rows;
+    /// the strict lower part is X[j][i] = Σ (α P_l[i][j] − β Q_l[i][j]) (P symmetric, Q antisymmetric),
+    /// accumulated along the same packed rows and stored transposed.
     func assembleBlock(alpha: [(Double, Double)], beta: [(Double, Double)], into out: UnsafeMutablePointer<Double>, ld: Int) {
-        let p = order
-        for i in 0..<p { (out + 2 * i * ld).update(repeating: 0, count: 2 * p) }
-        for l in 0..<lags.count {
-            let (ar, ai) = alpha[l], (br, bi) = beta[l]
-            let pl = pCoefficients + l * packedCount, ql = qCoefficients + l * packedCount
-            for i in 0..<p {
-                let off = rowStart(i)
-                let upper = out + 2 * i * ld
-                for j in i..<p {
-                    let pv = pl[off + j - i], qv = ql[off + j - i]
-                    upper[2 * j] += ar * pv + br * qv
-                    upper[2 * j + 1] += ai * pv + bi * qv
-                    if j > i {
-                        let lower = out + 2 * (j * ld + i)
-                        lower[0] += ar * pv - br * qv
-                        lower[1] += ai * pv - bi * qv
+        let p = order, n = lags.count
+        let plus = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p), minus = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p)
+        defer { plus.deallocate(); minus.deallocate() }
+        for i in 0..<p {
+            let off = rowStart(i), len = p - i
+            var j = 0
+            while j < len {
+                let w = min(4, len - j)
+                if w == 4 {
+                    var pr = SIMD4<Double>(repeating: 0), pi = pr, mr = pr, mi = pr
+                    for l in 0..<n {
+                        let pv = UnsafeRawPointer(pCoefficients + l * packedCount + off + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let qv = UnsafeRawPointer(qCoefficients + l * packedCount + off + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let (ar, ai) = alpha[l], (br, bi) = beta[l]
+                        let xr = ar * pv, xi = ai * pv, yr = br * qv, yi = bi * qv
+                        pr += xr + yr; pi += xi + yi; mr += xr - yr; mi += xi - yi
+                    }
+                    for t in 0..<4 {
+                        plus[2 * (j + t)] = pr[t]; plus[2 * (j + t) + 1] = pi[t]
+                        minus[2 * (j + t)] = mr[t]; minus[2 * (j + t) + 1] = mi[t]
+                    }
+                } else {
+                    for t in 0..<w {
+                        var pr = 0.0, pi = 0.0, mr = 0.0, mi = 0.0
+                        for l in 0..<n {
+                            let pv = pCoefficients[l * packedCount + off + j + t], qv = qCoefficients[l * packedCount + off + j + t]
+                            let (ar, ai) = alpha[l], (br, bi) = beta[l]
+                            pr += ar * pv + br * qv; pi += ai * pv + bi * qv
+                            mr += ar * pv - br * qv; mi += ai * pv - bi * qv
+                        }
+                        plus[2 * (j + t)] = pr; plus[2 * (j + t) + 1] = pi
+                        minus[2 * (j + t)] = mr; minus[2 * (j + t) + 1] = mi
                     }
                 }
+                j += w
+            }
+            (out + 2 * (i * ld + i)).update(from: plus, count: 2 * len)
+            for jj in 1..<max(len, 1) {
+                let lower = out + 2 * ((i + jj) * ld + i)
+                lower[0] = minus[2 * jj]; lower[1] = minus[2 * jj + 1]
             }
         }
     }
