@@ -149,7 +149,7 @@ enum PacketLowerBound {
         for round in 0..<8 {
             let w = weights(omega)
             gram.assembleHermitian(a: w.a, b: w.b, into: work, ld: p)
-            let top = try HermitianLanczos.top(order: p, steps: 40, start: vector, seed: seed &+ UInt64(round)) { x, y in
+            let top = try HermitianLanczos.top(order: p, steps: 40, tolerance: 1e-8, start: vector, seed: seed &+ UInt64(round)) { x, y in
                 BLAS.zhemv(n: p, a: work, lda: p, x: x, y: y)
             }
             guard top.value.isFinite else { return nil }
@@ -220,7 +220,7 @@ enum PacketLowerBound {
         }
         var z = vector
         if iterate {
-            let top = try HermitianLanczos.top(order: n, steps: 30, start: vector, seed: 17) { v, y in
+            let top = try HermitianLanczos.top(order: n, steps: 24, tolerance: 1e-8, start: vector, seed: 17) { v, y in
                 BLAS.zhemv(n: n, a: x, lda: n, x: v, y: y)
             }
             if top.value.isFinite, top.vector.count == 2 * n { z = top.vector }

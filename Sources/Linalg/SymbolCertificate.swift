@@ -49,7 +49,7 @@ enum SymbolCertificate {
     /// Relative step above a Lanczos estimate for the certification level.
     static let levelSlack = 5e-4
     static let maxChunks = 4
-    static let seedPoints = 8
+    static let seedPoints = 4
     static let lanczosSteps = 40
 
     static func choleskyConstant(_ p: Int) -> Double { SymbolGram.gamma(8 * Double(p + 4)) }
@@ -151,7 +151,7 @@ enum SymbolCertificate {
         let p = gram.order
         gram.assembleHermitian(a: w.a, b: w.b, into: work.g, ld: p)
         let g = work.g
-        return try HermitianLanczos.top(order: p, steps: steps, start: start, seed: seed) { x, y in
+        return try HermitianLanczos.top(order: p, steps: steps, tolerance: 1e-7, start: start, seed: seed) { x, y in
             BLAS.zhemv(n: p, a: g, lda: p, x: x, y: y)
         }
     }
@@ -168,7 +168,8 @@ enum SymbolCertificate {
     private static func runChunk(_ gram: SymbolGram, indices: [Int], weights: [(a: [Double], b: [Double])], level: Double,
                                  seed: UInt64, margin: (Double, Double) -> Double) throws(LinalgError) -> ChunkResult {
         let p = gram.order
-        let work = Workspace(p), second = Workspace(p)
+        let work = Workspace(p)
+        let extra = (1..<batchSize).map { _ in Matrix(2 * p * p + LAPACK.slack) }
         var r = ChunkResult()
         var mu = level
         func factor(_ h: UnsafeMutablePointer<Double>) throws(LinalgError) -> Bool {
@@ -208,19 +209,19 @@ enum SymbolCertificate {
             }
             return false
         }
-        // Points in pairs: one pass over the coefficients assembles both at the running level.
+        // Points in batches: one pass over the coefficients assembles them all at the running level
+        // (the pass is bound by memory traffic). A climb reuses `work` only, never a later point's matrix.
+        let buffers = [work.h] + extra.map(\.base)
         var k = 0
         while k < indices.count {
-            let batch = Array(indices[k..<min(k + 2, indices.count)])
+            let batch = Array(indices[k..<min(k + batchSize, indices.count)])
             let level = mu
-            let buffers = [work.h, second.h]
             let diagonals = gram.assembleHermitian(batch.enumerated().map { m, idx in
                 SymbolGram.Assembly(a: weights[idx].a, b: weights[idx].b, scale: -1, shift: level, out: buffers[m], ld: p)
             })
             for (m, idx) in batch.enumerated() {
-                // The second matrix was assembled at `level`; a success there certifies b at that level.
-                let copied = m == 1
-                if copied ? try factor(second.h) : try factor(work.h) {
+                // Matrix m was assembled at `level`; a success there certifies b at that level.
+                if try factor(buffers[m]) {
                     r.squaredBound = max(r.squaredBound, level + margin(diagonals[m].trace, diagonals[m].maxDiagonal))
                     continue
                 }
@@ -228,6 +229,17 @@ enum SymbolCertificate {
             }
             k += batch.count
         }
+        withExtendedLifetime(extra) {}   // `buffers` points into it
         return r
+    }
+
+    /// Points assembled per pass over the coefficients.
+    static let batchSize = 4
+
+    /// An owned buffer of doubles (freed in deinit).
+    final class Matrix {
+        let base: UnsafeMutablePointer<Double>
+        init(_ count: Int) { base = .allocate(capacity: count) }
+        deinit { base.deallocate() }
     }
 }

@@ -126,11 +126,41 @@ final class SymbolGram: @unchecked Sendable {
         }
         let symbol = UnsafeMutablePointer<Double>.allocate(capacity: 2 * rows * cols + LAPACK.slack)
         let gram = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p * p + LAPACK.slack)
-        defer { symbol.deallocate(); gram.deallocate() }
+        // The group's weights tap-major in float64, W_t[m][c] contiguous in c (the fill below reads
+        // them with unit stride); same sums in the same tap order as ``SymbolBound``'s fill.
+        let taps = grid.taps.count, phases = grid.phaseCount
+        let tapMajor = UnsafeMutablePointer<Double>.allocate(capacity: max(1, taps * rows * cg))
+        let phaseMajor = UnsafeMutablePointer<Double>.allocate(capacity: max(1, 2 * rows * phases * cg))
+        defer { symbol.deallocate(); gram.deallocate(); tapMajor.deallocate(); phaseMajor.deallocate() }
+        for (ti, tap) in grid.taps.enumerated() {
+            for m in 0..<rows {
+                let src = op.weight + gr * blockCount + m * cg * kCount + tap.kernelIndex, dst = tapMajor + (ti * rows + m) * cg
+                for c in 0..<cg { dst[c] = Double(src[c * kCount]) }
+            }
+        }
         let cells = Double(lengths.reduce(1, *))
+        let coefficientWeights = UnsafeMutablePointer<Double>.allocate(capacity: 2 * lags.count)
+        defer { coefficientWeights.deallocate() }
         for k in points {
-            let twiddles = grid.taps.map { twiddle(k, $0.shifts) }
-            SymbolBound.fill(symbol, op: op, group: gr, rows: rows, groupChannels: cg, grid: grid, twiddles: twiddles)
+            // K̂(ω_k)[m][(c, ρ)] = Σ_{t∈ρ} W_t[m][c]·e^{−iω_k·δ_t}, accumulated phase-major, then interleaved.
+            phaseMajor.update(repeating: 0, count: 2 * rows * phases * cg)
+            for (ti, tap) in grid.taps.enumerated() {
+                let (re, im) = twiddle(k, tap.shifts)
+                for m in 0..<rows {
+                    let src = tapMajor + (ti * rows + m) * cg
+                    let dst = phaseMajor + 2 * (m * phases + tap.phase) * cg
+                    for c in 0..<cg { dst[c] += src[c] * re }
+                    let dsti = dst + cg
+                    for c in 0..<cg { dsti[c] += src[c] * im }
+                }
+            }
+            for m in 0..<rows {
+                for ph in 0..<phases {
+                    let src = phaseMajor + 2 * (m * phases + ph) * cg
+                    let row = symbol + 2 * m * cols
+                    for c in 0..<cg { row[2 * (c * phases + ph)] = src[c]; row[2 * (c * phases + ph) + 1] = src[cg + c] }
+                }
+            }
             BLAS.zherk(conjugateFirst: cols <= rows, n: p, k: q, a: symbol, lda: cols, c: gram, ldc: p)
             let selfConjugate = zip(k, lengths).allSatisfy { ($1 - $0) % $1 == $0 }
             let weight = selfConjugate ? 1.0 : 2.0
@@ -138,14 +168,28 @@ final class SymbolGram: @unchecked Sendable {
                 // e^{iω_k·Δ} = conj(e^{−iω_k·Δ}): cos = re, sin = −im.
                 let (re, im) = twiddle(k, lag)
                 let f = (l == 0 ? 1.0 : 2.0) / cells * weight
-                let a = f * re, b = -f * im
-                let pl = pCoefficients + l * packed, ql = qCoefficients + l * packed
-                for i in 0..<p {
-                    let row = gram + 2 * (i * p + i), off = rowStart(i), len = p - i
-                    let pr = pl + off, qr = ql + off
-                    for j in 0..<len {
+                coefficientWeights[2 * l] = f * re
+                coefficientWeights[2 * l + 1] = -f * im
+            }
+            // One pass over G_k's rows, each read once for all lags (SIMD8 deinterleaves re/im).
+            for i in 0..<p {
+                let row = gram + 2 * (i * p + i), off = rowStart(i), len = p - i
+                for l in 0..<lags.count {
+                    let a = coefficientWeights[2 * l], b = coefficientWeights[2 * l + 1]
+                    let pr = pCoefficients + l * packed + off, qr = qCoefficients + l * packed + off
+                    var j = 0
+                    while j + 4 <= len {
+                        let z = UnsafeRawPointer(row + 2 * j).loadUnaligned(as: SIMD8<Double>.self)
+                        let pv = UnsafeRawPointer(pr + j).loadUnaligned(as: SIMD4<Double>.self)
+                        let qv = UnsafeRawPointer(qr + j).loadUnaligned(as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(pr + j).storeBytes(of: pv + a * z.evenHalf, as: SIMD4<Double>.self)
+                        UnsafeMutableRawPointer(qr + j).storeBytes(of: qv + b * z.oddHalf, as: SIMD4<Double>.self)
+                        j += 4
+                    }
+                    while j < len {
                         pr[j] += a * row[2 * j]
                         qr[j] += b * row[2 * j + 1]
+                        j += 1
                     }
                 }
             }
