@@ -166,6 +166,35 @@ public enum OperatorNorm {
                       frequency: omega, vector: b.vector, points: cg.points.count, correction: cg.correction)
     }
 
+    /// The estimated flops of ``convolution(_:matrixSigma:options:)`` for this geometry, for
+    /// scheduling layers largest first: the eigenvalue path's estimate
+    /// (``SymbolBound/estimatedFlops(_:)``) or, on the certified path, the Gram coefficients
+    /// (⌈|L|/2⌉ Gram products, 4·p²·q flops each, per group) plus the certification grid's
+    /// factorizations and assemblies; plus the Lanczos iteration where the lower end still uses it.
+    /// (VGG-19 at 224²: ≈ 2.6e10 for the 512-channel layers at 14² and 28², ≈ 1e9 for the
+    /// 64-channel ones at 224² — the reverse of the old order by products with A.)
+    public static func estimatedFlops(_ g: ConvGeometry, options: SpectralOptions = .init()) -> Double {
+        let grid = SymbolGrid(g)
+        var flops = lanczosFlops(g) <= options.lanczosFlopBudget ? lanczosFlops(g) : 0
+        guard !grid.taps.isEmpty else { return flops }
+        if options.symbolFlopBudget > 0, SymbolBound.estimatedFlops(g, grid) <= options.symbolFlopBudget {
+            return flops + SymbolBound.estimatedFlops(g, grid)
+        }
+        let rows = g.smallChannels / g.groups, cols = g.bigChannels / g.groups * grid.phaseCount
+        let p = Double(min(rows, cols)), q = Double(max(rows, cols))
+        let spans = grid.axes.map { axis -> Int in
+            let s = axis.taps.map(\.shift)
+            return (s.max() ?? 0) - (s.min() ?? 0)
+        }
+        let lags = SymbolGram.halfBox(spans).count
+        let evaluations = Double(spans.reduce(1) { $0 * (2 * $1 + 1) } / 2 + 1)
+        let cg = CertificationGrid.choose(grid, spans: spans, order: Int(p), lagCount: lags, groups: g.groups,
+                                          maxSlack: options.symbolGridSlack, budget: options.symbolCertifyBudget)
+        flops += Double(g.groups) * evaluations * 4 * p * p * q
+        flops += Double(g.groups) * Double(cg.points.count) * (4.0 / 3 * p * p * p + 4 * Double(lags) * p * p)
+        return flops
+    }
+
     /// Estimated flops of 64 Lanczos iterations (a product with A and one with Aᵀ each).
     static func lanczosFlops(_ g: ConvGeometry) -> Double {
         let windows = g.smallExtent.reduce(1.0) { $0 * Double($1) }
