@@ -128,7 +128,10 @@ public enum OperatorNorm {
     }
 
     /// (b) of ``convolution(_:matrixSigma:options:)``; `keep` receives the Gram of the group with the
-    /// largest value (certified path only). nil when no bound could be formed.
+    /// largest value (certified path only). nil when no bound could be formed. On the certified
+    /// path the bound is max over groups of √(max b²) (``SymbolCertificate``) times the grid's
+    /// correction 1/cos r (``CertificationGrid``) times 1 + 16u, which covers the rounding of the
+    /// square root, of r = π·Σ τ_a/M_a, of cos and of the division (a few ulps each).
     static func symbolBound(_ op: ConvOperator, grid: SymbolGrid, options: SpectralOptions,
                             keep: inout SymbolGram?) -> Symbol? {
         let g = op.geometry

@@ -32,9 +32,12 @@ import Foundation
 /// factorization, plus ≈ the number of records in a random order (ln F) Lanczos runs and extra
 /// factorizations, and the bound exceeds the grid's largest σ_max by ≈ 1e-7 relative (by at most
 /// η_c/2 where Lanczos stalls below the top).
-/// Points are visited in a seeded random order, split into ≤ 8 contiguous chunks that idle
+/// Points are visited in a seeded random order, split into ≤ 4 contiguous chunks that idle
 /// workers of ``SpectralOptions/crew`` may take; every chunk's result depends only on its points
-/// and the seed level, so the bound is the same whoever runs which chunk.
+/// and the seed level, so the bound is the same whoever runs which chunk. Within a chunk four
+/// points are assembled per pass over the coefficients (memory-bound) and factored in turn; a
+/// success certifies the level it was assembled at. (`zpotrf` reads the row-major upper triangle
+/// as the column-major lower triangle of conj H̃: same eigenvalues, same lemma.)
 enum SymbolCertificate {
     struct Outcome: Sendable {
         /// max over the grid of the certified b² (≥ max σ_max(K̂(ω))² on the grid).

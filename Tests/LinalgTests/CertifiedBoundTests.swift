@@ -256,3 +256,41 @@ func gatherNorm(_ op: ConvOperator, _ x: [Double], bigSide: Bool) -> Double {
         }
     }
 }
+
+/// The certified path with idle helpers taking certification chunks: bit-identical to one thread.
+@Suite(.timeLimit(.minutes(2))) struct CertifiedCrewTests {
+    @Test func certificatesAreBitIdenticalWithHelpers() throws {
+        let c = ConvCase(name: "2d k3 c12", inC: 12, outC: 10, groups: 1, input: [9, 8], kernel: [3, 3], strides: [1, 1],
+                         dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1])
+        let g = c.geometry, w = c.weight(seed: 9)
+        try w.withUnsafeBufferPointer { wb in
+            let op = try ConvOperator(geometry: g, weight: wb)
+            let grid = SymbolGrid(g)
+            let gram = try #require(SymbolGram(op, grid: grid, group: 0))
+            let cg = try #require(CertificationGrid.smooth(spans: gram.spans, slack: 0.01))
+            let alone = try #require(try SymbolCertificate.certify(gram, grid: cg, seed: 4, crew: nil))
+            let crew = PassCrew()
+            crew.enter()
+            let finished = DispatchSemaphore(value: 0)
+            Thread { crew.help(); finished.signal() }.start()
+            let deadline = Date().addingTimeInterval(10)
+            while crew.idleHelpers < 1 && Date() < deadline { usleep(1000) }
+            let shared = try #require(try SymbolCertificate.certify(gram, grid: cg, seed: 4, crew: crew))
+            crew.leave()
+            #expect(finished.wait(timeout: .now() + 10) == .success)
+            #expect(alone.squaredBound == shared.squaredBound && alone.bestPoint == shared.bestPoint
+                    && alone.bestEstimate == shared.bestEstimate && alone.factorizations == shared.factorizations)
+        }
+    }
+
+    /// The cost estimate used for scheduling ranks VGG-19's 512-channel layers at 14² above its
+    /// 64-channel ones at 224² (the certified path's cost is in the frequencies × p³, not in A's size).
+    @Test func costEstimateFollowsTheCertifiedPath() {
+        func vgg(_ c: Int, _ n: Int) -> ConvGeometry {
+            ConvGeometry(inChannels: c, outChannels: c, groups: 1, input: [n, n], kernel: [3, 3], strides: [1, 1],
+                         dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], output: [n, n])
+        }
+        let big = OperatorNorm.estimatedFlops(vgg(512, 14)), small = OperatorNorm.estimatedFlops(vgg(64, 224))
+        #expect(big > 10 * small && small > 0, "\(big) vs \(small)")
+    }
+}
