@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kappa benchmarks: release build, measured side by side with the named peers in one run.
 #
-#   bench/run.sh [inspect|load|norms|analyze|kernels|deepfool|engine|bracket|all]   (default: all)
+#   bench/run.sh [inspect|load|norms|operator|analyze|kernels|deepfool|engine|bracket|all]   (default: all)
 #
 # engine: the reference engine's forward and forward + VJP against onnxruntime's forward on the
 # same files in the same run (bench/peer_ort.py; onnxruntime is installed into bench/.venv for
@@ -10,6 +10,13 @@
 # norms: KAPPA_BENCH_REPEATS (default 3) interleaved runs of kappa and of scipy svds, medians
 # compared; the LAPACK reference (peer_norms.py --method svd, minutes) is cached in bench/out
 # unless KAPPA_BENCH_FRESH_SVD is set.
+#
+# operator (also part of norms and all): `kappa analyze --norm operator` on AlexNet, VGG-19 and
+# ResNet-50 at 1x3x224x224, KAPPA_BENCH_OP_REPEATS (default 3) runs interleaved with the
+# previous main (KAPPA_BENCH_BASELINE_REV, default 95f16ea, built in a worktree under bench/out,
+# or the kappa binary KAPPA_BENCH_BASELINE): median wall and CPU (user + sys) time and the
+# upper/lower range of σ_op over the convolutions, for both; plus VGG-19 --norm matrix for
+# both (is certifying in matrix mode affordable?). The machine is shared: compare within a run.
 #
 # Models are generated (never committed) into bench/models/ by
 # ../shared/tools/make_full_models.py, which needs a Python with onnx, numpy and scipy:
@@ -169,26 +176,76 @@ t=json.loads(open(f"{out}/vgg19_external.kappa.time").read().strip().splitlines(
 w=os.path.getsize(f"{models}/vgg19_external/vgg19.weights")
 print(f"vgg19 external data: analyze --norm matrix {t['wall_s']:.2f} s, peak RSS {t['peak_rss_kb']*1e3/1e6:.0f} MB = {t['peak_rss_kb']*1e3/w:.2f}x weights (target <= 1.3)")
 PY
-  echo "== operator norms of the AlexNet and VGG-19 convolutions at 1x3x224x224" >&2
-  for name in bvlc_alexnet vgg19; do
-    /usr/bin/time -f '{"wall_s": %e, "peak_rss_kb": %M}' -o "$out/$name.op.time" \
-      "$bin/kappa" analyze "$models/$name.onnx" --norm operator --format json -o "$out/$name.op.json"
-    "$py" - "$out" "$name" <<'PY' | tee -a "$out/norms.txt"
-import json,sys
+fi
+
+# --- operator: certified σ_op intervals and the time they take, this tree vs the previous main
+if [ "$what" = operator ] || [ "$what" = norms ] || [ "$what" = all ]; then
+  base=${KAPPA_BENCH_BASELINE:-}
+  if [ -z "$base" ]; then
+    rev=${KAPPA_BENCH_BASELINE_REV:-95f16ea}
+    wt=$out/baseline-$rev
+    if [ ! -d "$wt" ]; then git worktree add --detach "$wt" "$rev" >&2; fi
+    (cd "$wt" && swift build -c release --product kappa >&2)
+    base=$(cd "$wt" && swift build -c release --show-bin-path)/kappa
+  fi
+  oprepeats=${KAPPA_BENCH_OP_REPEATS:-3}
+  echo "== operator: kappa analyze --norm operator, this tree vs $base, $oprepeats interleaved runs each" >&2
+  : > "$out/operator.txt"
+  for name in bvlc_alexnet vgg19 resnet50; do
+    m="$models/$name.onnx"
+    cat "$m" > /dev/null
+    : > "$out/$name.op.new.runs"; : > "$out/$name.op.old.runs"
+    for _ in $(seq "$oprepeats"); do
+      /usr/bin/time -f '{"wall_s": %e, "cpu_s": %U, "sys_s": %S, "peak_rss_kb": %M}' -a -o "$out/$name.op.new.runs" \
+        "$bin/kappa" analyze "$m" --norm operator --format json -o "$out/$name.op.new.json"
+      /usr/bin/time -f '{"wall_s": %e, "cpu_s": %U, "sys_s": %S, "peak_rss_kb": %M}' -a -o "$out/$name.op.old.runs" \
+        "$base" analyze "$m" --norm operator --format json -o "$out/$name.op.old.json"
+    done
+    "$py" - "$out" "$name" <<'PY' | tee -a "$out/operator.txt"
+import json,statistics,sys
 out,name=sys.argv[1],sys.argv[2]
-k=json.load(open(f"{out}/{name}.op.json"))
-t=json.loads(open(f"{out}/{name}.op.time").read().strip().splitlines()[-1])
-print(f"{name} analyze --norm operator: {t['wall_s']:.2f} s whole process")
-ratios=[]
-for L in k["layers"]:
-    if L["op"] in ("Conv","ConvTranspose") and L.get("sigma_op"):
-        lo,up=L["sigma_op"]["lower"],L["sigma_op"]["upper"]
-        ratios.append(up/lo)
-        print(f"  {L['node']:>8} sigma_matrix {L['sigma_matrix']:.4f}  sigma_op [{lo:.4f}, {up:.4f}]  upper/lower {up/lo:.4f}  "
-              f"operator iterations {L.get('operator_iterations')}")
-print(f"  upper/lower {min(ratios):.4f}-{max(ratios):.4f} over {len(ratios)} convolutions")
+def runs(tag):
+    rows=[json.loads(l) for l in open(f"{out}/{name}.op.{tag}.runs") if l.startswith('{')]
+    return [r['wall_s'] for r in rows],[r['cpu_s']+r['sys_s'] for r in rows],max(r['peak_rss_kb'] for r in rows)
+def convs(tag):
+    k=json.load(open(f"{out}/{name}.op.{tag}.json"))
+    return [(L['node'],L['sigma_op']['lower'],L['sigma_op']['upper']) for L in k['layers']
+            if L['op'] in ('Conv','ConvTranspose') and L.get('sigma_op')]
+new,old=convs('new'),convs('old')
+(nw,nc,nr),(ow,oc,orss)=runs('new'),runs('old')
+rn=[u/l for _,l,u in new]; ro=[u/l for _,l,u in old]
+med=statistics.median
+print(f"{name}: {len(new)} convolutions; upper/lower {min(rn):.4f}-{max(rn):.4f} (previous main {min(ro):.4f}-{max(ro):.4f}, "
+      f"over 1.05 on {sum(r > 1.05 for r in ro)}); all within 1.05: {all(r <= 1.05 for r in rn)}")
+print(f"  analyze --norm operator: {med(nw):.2f} s wall, {med(nc):.2f} s CPU, {nr/1e3:.0f} MB "
+      f"(previous main {med(ow):.2f} s wall, {med(oc):.2f} s CPU, {orss/1e3:.0f} MB): {med(ow)/med(nw):.1f}x faster wall, {med(oc)/med(nc):.1f}x less CPU")
+print(f"  runs wall: {', '.join(f'{x:.1f}' for x in nw)} s; previous main {', '.join(f'{x:.1f}' for x in ow)} s")
+up_new=[u for _,_,u in new]; up_old=[u for _,_,u in old]
+prod=lambda xs: __import__('math').prod(xs)
+print(f"  product of the conv upper ends: {prod(up_new):.4g} (previous main {prod(up_old):.4g}, ratio {prod(up_old)/prod(up_new):.3g})")
+for (node,l,u),(_,lo,uo) in zip(new,old):
+    print(f"    {node:>8} [{l:.4f}, {u:.4f}] {u/l:.4f}   previous main [{lo:.4f}, {uo:.4f}] {uo/lo:.4f}")
 PY
   done
+  m="$models/vgg19.onnx"
+  : > "$out/vgg19.mx.new.runs"; : > "$out/vgg19.mx.old.runs"
+  for _ in $(seq "$oprepeats"); do
+    /usr/bin/time -f '{"wall_s": %e, "cpu_s": %U, "sys_s": %S, "peak_rss_kb": %M}' -a -o "$out/vgg19.mx.new.runs" \
+      "$bin/kappa" analyze "$m" --norm matrix --format json -o "$out/vgg19.mx.new.json"
+    /usr/bin/time -f '{"wall_s": %e, "cpu_s": %U, "sys_s": %S, "peak_rss_kb": %M}' -a -o "$out/vgg19.mx.old.runs" \
+      "$base" analyze "$m" --norm matrix --format json -o "$out/vgg19.mx.old.json"
+  done
+  "$py" - "$out" <<'PY' | tee -a "$out/operator.txt"
+import json,statistics,sys
+out=sys.argv[1]
+def runs(f):
+    rows=[json.loads(l) for l in open(f"{out}/{f}") if l.startswith('{')]
+    return statistics.median(r['wall_s'] for r in rows),statistics.median(r['cpu_s']+r['sys_s'] for r in rows)
+(mw,mc),(ow,oc)=runs('vgg19.mx.new.runs'),runs('vgg19.op.new.runs')
+(bw,bc)=runs('vgg19.mx.old.runs')
+print(f"vgg19 --norm matrix: {mw:.2f} s wall, {mc:.2f} s CPU (previous main {bw:.2f} s, {bc:.2f} s CPU); "
+      f"--norm operator / --norm matrix: {ow/mw:.2f}x wall, {oc/mc:.2f}x CPU (certifying in matrix mode would need <= 1.2x)")
+PY
 fi
 
 # --- analyze: the whole analysis vs the norms alone (issue target: within 1.2x)

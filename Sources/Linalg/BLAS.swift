@@ -72,6 +72,18 @@ public enum BLAS {
                     1, a, int(lda), 0, c, int(ldc))
     }
 
+    /// y = A·x for the n × n Hermitian complex float64 matrix A, row-major with interleaved re/im
+    /// and only its upper triangle read (`cblas_zhemv`, alpha = 1, beta = 0); x and y hold 2n doubles.
+    static func zhemv(n: Int, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        guard n > 0 else { return }
+        var one: (Double, Double) = (1, 0), zero: (Double, Double) = (0, 0)
+        withUnsafePointer(to: &one) { alpha in
+            withUnsafePointer(to: &zero) { beta in
+                cblas_zhemv(CblasRowMajor, CblasUpper, int(n), alpha, a, int(lda), x, 1, beta, y, 1)
+            }
+        }
+    }
+
     /// The number of OpenBLAS worker threads for all later calls outside single-thread
     /// sections (``withSingleThread(_:)``; inside one it takes effect when the last section
     /// ends); values below 1 are raised to 1.

@@ -153,6 +153,19 @@ enum LAPACK {
         return w[0]
     }
 
+    /// Whether the Cholesky factorization of the Hermitian p × p complex matrix `h` runs to
+    /// completion (`LAPACKE_zpotrf_work`, info = 0) or meets a pivot that is not positive (info > 0).
+    /// `h` is row-major with interleaved re/im and its upper triangle is read — passed as the
+    /// column-major lower triangle of conj(h), which has the same eigenvalues, so no copy is made —
+    /// and is overwritten by the factor; it must hold 2·p² + ``slack`` doubles (see there).
+    /// The rounding analysis that turns success into a bound is in ``SymbolCertificate``.
+    static func choleskySucceeds(_ h: UnsafeMutablePointer<Double>, order p: Int) throws(LinalgError) -> Bool {
+        guard p > 0 else { return true }
+        let info = LAPACKE_zpotrf_work(LAPACK_COL_MAJOR, char("L"), LapackInt(p), OpaquePointer(h), LapackInt(p))
+        guard info >= 0 else { throw .lapack(routine: "zpotrf", info: Int32(info)) }
+        return info == 0
+    }
+
     /// Singular values (descending) of the k × k upper bidiagonal matrix with diagonal `d` and
     /// superdiagonal `e` (k − 1 entries) by `LAPACKE_dbdsqr` (implicit zero-shift QR, high relative
     /// accuracy). With `rightVector`, also the right singular vector of the largest value (the first

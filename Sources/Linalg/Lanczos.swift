@@ -37,6 +37,11 @@ struct GolubKahanLanczos {
     var seed: UInt64
     /// Also return the right Ritz vector (one extra small SVD at the end).
     var wantVector = false
+    /// The start vector (n entries, any nonzero norm); nil: a seeded Gaussian one.
+    var start: [Double]? = nil
+    /// Stop as soon as this holds for the current Ritz value θ (checked after every iteration;
+    /// `achievedTolerance` is then the last relative change).
+    var stop: ((Double) -> Bool)? = nil
 
     struct Result {
         var sigma: Double
@@ -57,6 +62,10 @@ struct GolubKahanLanczos {
         let V = Storage(basis * n), U = Storage(basis * m), p = Storage(m), q = Storage(n), h = Storage(basis)
         var random = SeededGaussian(seed: seed)
         var vector = random.unitVector(n)
+        if let s = start, s.count == n, norm(s) > 0, norm(s).isFinite {
+            vector = s
+            normalize(&vector)
+        }
 
         var iterations = 0
         var theta = 0.0, change = Double.infinity, previousChange = Double.infinity
@@ -99,7 +108,7 @@ struct GolubKahanLanczos {
                 // vectors of B_k), and A·V_k·y = θ·U_k·x exactly in the recurrence.
                 let residual = beta * abs(svd.left.last ?? 0) / max(theta, .leastNormalMagnitude)
                 let invariant = !(beta > 1e-14 * theta)  // θ is then a singular value of A, exactly
-                if invariant || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
+                if invariant || stop?(theta) == true || RitzStopping.converged(change: change, previousChange: previousChange, residual: residual, tolerance: tolerance) {
                     if wantVector { vector = try ritzVector(V, alphas, betas, k) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: invariant ? 0 : change, vector: vector)
                 }
@@ -116,9 +125,16 @@ struct GolubKahanLanczos {
                 for i in 0..<m { p[i] -= beta * U[(k - 1) * m + i] }
                 reorthogonalize(p, against: U, count: k, length: m, scratch: h)
                 alpha = p.norm(m)
-                if !(alpha > 1e-14 * theta) {  // A·v_{k+1} ∈ span(U): B_k plus β_k is final
-                    betas.removeLast()
-                    if wantVector { vector = try ritzVector(V, alphas, betas, k) }
+                if !(alpha > 1e-14 * theta) {
+                    // A·v_{k+1} = β_k·u_k: A·V_{k+1} = U_k·[B_k, β_k·e_k] exactly, so the singular values of
+                    // that k × (k+1) matrix — those of the square bidiagonal with diagonal (α₁…α_k, 0) and
+                    // superdiagonal (β₁…β_k) — are singular values of A, the largest one the top on
+                    // span(V_{k+1}). (Dropping β_k, as this branch once did, returns σ_max(B_k): still a
+                    // lower bound but short; a random start never gets here, a structured one can.)
+                    alphas.append(0)
+                    let final = try LAPACK.bidiagonalSVD(d: alphas, e: betas, rightVector: false).values.first ?? theta
+                    theta = max(theta, final)
+                    if wantVector { vector = try ritzVector(V, alphas, betas, k + 1) }
                     return Result(sigma: theta, iterations: iterations, achievedTolerance: 0, vector: vector)
                 }
                 let uNext = U.base + k * m

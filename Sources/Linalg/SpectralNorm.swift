@@ -4,11 +4,12 @@ public struct SpectralOptions: Sendable {
     /// Stop when the relative change of the σ estimate between two iterations is ≤ this.
     public var tolerance: Double = 1e-6      // relative change of the σ estimate between iterations
     /// Convolution operator norms (``OperatorNorm/convolution(_:matrixSigma:options:)``): stop the
-    /// Lanczos iteration behind σ_op's *lower* end at this relative change. The lower end only shows
-    /// how tight the proven upper end is (it is a Ritz value, ≤ σ_op wherever the iteration stops),
-    /// and conv operators on large grids have clustered top singular values: VGG-19's convolutions
-    /// at 224² needed 49–500 (capped) iterations at 1e-6 against 27–63 at 1e-4, for lower ends at
-    /// most 0.11 % smaller (AlexNet: upper/lower 1.0004–1.0091 either way).
+    /// Lanczos iteration behind σ_op's *lower* end at this relative change, where that iteration
+    /// runs (small layers, see `lanczosFlopBudget`, and the refinement of a short packet bound).
+    /// The lower end only shows how tight the proven upper end is (a Ritz value, ≤ σ_op wherever
+    /// the iteration stops), and conv operators on large grids have clustered top singular values:
+    /// VGG-19's convolutions at 224² needed 49–500 (capped) iterations at 1e-6 against 27–63 at
+    /// 1e-4, for lower ends at most 0.11 % smaller — which is why large layers now use the packet.
     public var operatorTolerance: Double = 1e-4
     /// Iteration cap (one iteration = one pass over the weights: one AᵀA-product, or for large
     /// dense blocks one block product AᵀA·X on b = 2 vectors, fused into one pass over the matrix).
@@ -21,19 +22,44 @@ public struct SpectralOptions: Sendable {
     public var exactThreshold: Int = 1 << 20 // use LAPACK when rows*cols ≤ this (documented choice; tune it)
     /// Seed of the Gaussian start vector (results are reproducible).
     public var seed: UInt64 = 42
-    /// Convolutions: skip the symbol upper bound (``SymbolBound``) above this many estimated flops
-    /// (``SymbolBound/estimatedFlops(_:)``); 0 disables it. σ_op's upper is then √c·σ_matrix alone.
+    /// Convolutions: the symbol bound on the exact grid by eigenvalues (``SymbolBound``) runs up to
+    /// this many estimated flops (``SymbolBound/estimatedFlops(_:)``); above it (or with 0) the
+    /// symbol bound is certified by Cholesky factorizations instead (``SymbolCertificate``), which
+    /// costs far less per frequency and has no budget: every convolution gets a symbol bound.
     public var symbolFlopBudget: Double = SymbolBound.defaultFlopBudget
-    /// Idle worker threads that take chunks of the dense Gram passes (``PassCrew``); nil: every
-    /// pass runs on the calling thread. Results are bit-identical either way.
+    /// Idle worker threads that take chunks of the dense Gram passes (``PassCrew``) and of the
+    /// symbol certificates (``SymbolCertificate``); nil: everything runs on the calling thread.
+    /// Results are bit-identical either way.
     public var crew: PassCrew? = nil
+    /// Convolutions, upper end: the largest correction factor 1 + ε a coarse certification grid may
+    /// carry (``CertificationGrid``, the Van der Corput–Schaake step). 3 % by default: 169
+    /// frequencies for a 3×3 kernel, where the exact grid of a 224² input has 25 300.
+    public var symbolGridSlack: Double = 0.03
+    /// Convolutions, upper end: estimated flops up to which a finer certification grid (correction
+    /// 0.2 %, 0.5 %, 1 %, 2 %, or the exact circulant grid) is chosen over the `symbolGridSlack` one.
+    /// 8e9 ≈ 0.6 s on one core here; the 512-channel VGG-19 layers stay at the exact (14²) or the
+    /// 3 % (28²) grid, the ≤ 256-channel ones get 0.2–2 %.
+    public var symbolCertifyBudget: Double = 4e9
+    /// Convolutions, lower end: when the Lanczos iteration on AᵀA is estimated at ≤ this many flops
+    /// (64 iterations of a product with A and one with Aᵀ), it runs from a random start to
+    /// `operatorTolerance` as before; above, the lower end is the packet bound of
+    /// ``PacketLowerBound`` (no product with A at all), refined by Lanczos from the packet only
+    /// while it is more than `operatorGap` below the certified symbol value.
+    public var lanczosFlopBudget: Double = 2e9
+    /// Convolutions, lower end: the relative gap to the certified symbol value below which the lower
+    /// end is not refined further (see `lanczosFlopBudget`).
+    public var operatorGap: Double = 0.02
 
     public init(tolerance: Double = 1e-6, operatorTolerance: Double = 1e-4, maxIterations: Int = 500, exact: Bool = false,
                 exactThreshold: Int = 1 << 20, seed: UInt64 = 42,
-                symbolFlopBudget: Double = SymbolBound.defaultFlopBudget) {
+                symbolFlopBudget: Double = SymbolBound.defaultFlopBudget,
+                symbolGridSlack: Double = 0.03, symbolCertifyBudget: Double = 4e9,
+                lanczosFlopBudget: Double = 2e9, operatorGap: Double = 0.02) {
         self.tolerance = tolerance; self.operatorTolerance = operatorTolerance
         self.maxIterations = maxIterations; self.exact = exact
         self.exactThreshold = exactThreshold; self.seed = seed; self.symbolFlopBudget = symbolFlopBudget
+        self.symbolGridSlack = symbolGridSlack; self.symbolCertifyBudget = symbolCertifyBudget
+        self.lanczosFlopBudget = lanczosFlopBudget; self.operatorGap = operatorGap
     }
 }
 

@@ -50,9 +50,12 @@ import Foundation
 /// (√(max λ̃ + 2Δ) + 2e₁)·(1 + 4u) (the factors 2 and 1 + 4u cover rounding in this formula).
 /// The margin is relative ≲ 1e-9 for realistic layers.
 public enum SymbolBound {
-    /// The flop budget used when none is given: 5e10 estimated flops, ≈ 2.5 s on one core of the
-    /// development machine (AlexNet conv3, 2.0e10 estimated, took 0.95 s; zherk runs near peak).
-    public static let defaultFlopBudget = 5e10
+    /// The flop budget used when none is given: 1e9 estimated flops (≈ 0.1 s). Above it the
+    /// Cholesky-certified path (``SymbolCertificate``) is cheaper — one factorization (4/3·p³
+    /// flops) per frequency against a Gram product and a tridiagonalization (≈ 4p²q + 6p³) — and
+    /// it always runs, so this budget only picks the method (it used to be 5e10, beyond which
+    /// σ_op's upper fell back to √c·σ_matrix).
+    public static let defaultFlopBudget = 1e9
     /// The most entries of one symbol matrix (2²², 64 MiB of complex float64).
     static let maxEntries = 1 << 22
 
@@ -71,10 +74,17 @@ public enum SymbolBound {
     /// The bound for `op`, or nil when skipped (flop budget, symbol size, non-finite weight) or when
     /// LAPACK fails. 0 when every tap reads padding only (A = 0).
     public static func convolution(_ op: ConvOperator, flopBudget: Double = defaultFlopBudget) -> Double? {
+        evaluate(op, flopBudget: flopBudget)?.bound
+    }
+
+    /// The bound, the group and the frequency (multi-index over ``SymbolAxis/frequencyCount``,
+    /// ω_a = 2πk_a/N_a) where the largest eigenvalue was met (the packet search of
+    /// ``PacketLowerBound`` starts there).
+    static func evaluate(_ op: ConvOperator, flopBudget: Double = defaultFlopBudget) -> (bound: Double, group: Int, point: [Int])? {
         let g = op.geometry, grid = SymbolGrid(g)
         let rows = g.smallChannels / g.groups, cg = g.bigChannels / g.groups
         let cols = cg * grid.phaseCount
-        guard !grid.taps.isEmpty, cols > 0 else { return 0 }
+        guard !grid.taps.isEmpty, cols > 0 else { return (0, 0, g.kernel.map { _ in 0 }) }
         let weightNorm = op.weightFrobenius
         guard weightNorm.isFinite, rows * cols <= maxEntries, estimatedFlops(g, grid) <= flopBudget else { return nil }
         let frequencies = halfSpectrum(grid.axes.map(\.frequencyCount))
@@ -88,7 +98,7 @@ public enum SymbolBound {
         let symbol = UnsafeMutablePointer<Double>.allocate(capacity: 2 * rows * cols + LAPACK.slack)
         let gram = UnsafeMutablePointer<Double>.allocate(capacity: 2 * p * p + LAPACK.slack)
         defer { symbol.deallocate(); gram.deallocate() }
-        var lambda = 0.0
+        var lambda = 0.0, bestGroup = 0, bestPoint = frequencies.first ?? []
         for omega in frequencies {
             let twiddles = grid.taps.map { tap -> (Double, Double) in
                 var re = 1.0, im = 0.0
@@ -103,7 +113,7 @@ public enum SymbolBound {
                 fill(symbol, op: op, group: gr, rows: rows, groupChannels: cg, grid: grid, twiddles: twiddles)
                 BLAS.zherk(conjugateFirst: cols <= rows, n: p, k: max(rows, cols), a: symbol, lda: cols, c: gram, ldc: p)
                 guard let top = try? LAPACK.largestHermitianEigenvalue(gram, order: p), top.isFinite else { return nil }
-                lambda = max(lambda, top)
+                if top > lambda { (lambda, bestGroup, bestPoint) = (top, gr, omega) }
             }
         }
         let u = 0x1p-53, k = Double(grid.tapsPerEntry)
@@ -113,11 +123,11 @@ public enum SymbolBound {
         let frob = (1 + 2.0.squareRoot() * delta1) * k.squareRoot() * weightNorm
         let l = Double(max(rows, cols)), pd = Double(p)
         let delta = (gamma(4 * l) + 64 * pd * u) * frob * frob
-        return ((max(lambda, 0) + 2 * delta).squareRoot() + 2 * e1) * (1 + 4 * u)
+        return (((max(lambda, 0) + 2 * delta).squareRoot() + 2 * e1) * (1 + 4 * u), bestGroup, bestPoint)
     }
 
     /// Writes Ŵ(ω) of group `gr` (row-major rows × (channels·P), interleaved complex) for the given twiddles.
-    private static func fill(_ s: UnsafeMutablePointer<Double>, op: ConvOperator, group gr: Int, rows: Int,
+    static func fill(_ s: UnsafeMutablePointer<Double>, op: ConvOperator, group gr: Int, rows: Int,
                              groupChannels cg: Int, grid: SymbolGrid, twiddles: [(Double, Double)]) {
         let cols = cg * grid.phaseCount, kernelCount = op.geometry.kernel.reduce(1, *)
         s.update(repeating: 0, count: 2 * rows * cols)

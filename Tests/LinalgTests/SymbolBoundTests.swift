@@ -139,14 +139,20 @@ func circulantEmbedding(_ g: ConvGeometry, _ w: [Float], _ grid: SymbolGrid) -> 
         #expect(abs(e.lower - 2) <= 1e-5)
     }
 
-    /// Budget 0 (or too small) skips the symbol: upper = √c·σ_matrix, as before.
-    @Test func budgetSkips() throws {
+    /// Budget 0 (or below the estimate) replaces the eigenvalue path by the Cholesky-certified one on
+    /// the same exact grid (``SymbolCertificate``): the same bound up to its level slack (≤ 1e-6) and
+    /// never below it by more than rounding.
+    @Test func budgetSelectsTheCertifiedPath() throws {
         let c = operatorCases[2], g = c.geometry, w = c.weight(seed: 31)
         let op = try ConvOperator(geometry: g, copying: w)
         let sm = try matrixSigma(g, w)
+        let eigen = try #require(SymbolBound.convolution(op))
         for budget in [0, SymbolBound.estimatedFlops(g) / 2] {
             let e = OperatorNorm.convolution(op, matrixSigma: sm, options: .init(symbolFlopBudget: budget))
-            #expect(e.symbolUpper == nil && e.upperMethod == .overlap && e.upper == Double(g.overlapCount).squareRoot() * sm)
+            let s = try #require(e.symbolUpper)
+            #expect(e.upperMethod == .certifiedExactGrid || e.upperMethod == .overlap, "\(e)")
+            #expect(s >= eigen * (1 - 1e-9) && s <= eigen * (1 + 1e-6), "certified \(s), eigen \(eigen)")
+            #expect(e.upper == min(s, Double(g.overlapCount).squareRoot() * sm))
         }
         #expect(SymbolBound.convolution(op, flopBudget: SymbolBound.estimatedFlops(g)) != nil)
     }
