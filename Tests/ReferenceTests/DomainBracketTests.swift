@@ -159,4 +159,21 @@ struct DomainBracketTests {
         let L = r.network.eq7.operator, l = try #require(r.bracket?.lower?.value)
         #expect(l <= L && l >= L * (1 - 1e-4), "ℓ \(l) and L \(L) should meet where every unit is active")
     }
+
+    /// A divisor whose interval contains 0: without a domain the Div is KAPPA006 (a domain
+    /// might bound it); on a declared domain where the divisor still reaches 0 it is KAPPA003,
+    /// "unbounded on the declared input domain", not a request to declare one.
+    @Test func divisorReachingZeroOnTheDomainIsNamedAsSuch() throws {
+        var b = NetworkBuilder(seed: 37)
+        let x = b.input("x", shape: [1, 3])
+        b.output(b.node("Div", [b.gemm(x, outFeatures: 2), b.gemm(x, outFeatures: 2)], shape: [1, 2]))
+        let g = try Self.load(b.model(), "div_zero")
+        let plain = try SensitivityAnalysis.run(g, options: AnalysisOptions(norm: .operator, threads: 1))
+        #expect(plain.findings.map(\.rule) == [.needsDomain], "\(plain.findings)")
+        let r = try Self.bracket(g, box: TensorBounds(shape: [1, 3], lo: -1, hi: 1), budget: 0)
+        #expect(r.network.eq7.operator == .infinity)
+        #expect(r.findings.map(\.rule) == [.unboundedOp], "\(r.findings)")
+        #expect(r.findings.first?.message.contains("on the declared input domain") == true)
+        #expect(r.findings.first?.message.contains("declare one") == false)
+    }
 }

@@ -9,7 +9,7 @@ func fuzzRun(seed: UInt64, count: Int, dir: String) throws -> [String: Any] {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let path = dir + "/mutant.onnx"
     let log = dir + "/fuzz.log"
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     guard let handle = FileHandle(forWritingAtPath: log) else { throw FuzzError("cannot write \(log)") }
     var fuzzer = PipelineFuzzer(seed: seed)
     let seeds = PipelineFuzzer.seeds()

@@ -67,7 +67,7 @@ public enum SensitivityAnalysis {
                                     eq7: gains.forward[y] ?? .zero, eq8: eq8, roundingPoints: points.count)
         let nodes = table(plan, rules: rules, gains: gains, norms: norms, eq7: network.eq7)
         return AnalysisResult(norm: options.norm, nodes: nodes, network: network,
-                              findings: Findings.analysis(nodes: nodes, network: network),
+                              findings: Findings.analysis(nodes: nodes, network: network, domainDeclared: options.bounds != nil),
                               notes: [plan.output.note].compactMap { $0 })
     }
 

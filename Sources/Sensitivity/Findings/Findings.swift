@@ -1,9 +1,11 @@
 /// The one place analysis findings are made (DESIGN.md §1.2, the README's rule table).
 public enum Findings {
     /// KAPPA001 for a weight with NaN/∞, KAPPA002 for an op outside the table, KAPPA003 for a
-    /// node without a finite bound, and KAPPA003 when a network bound overflows Double with no
-    /// node to blame.
-    public static func analysis(nodes: [NodeAnalysis], network: NetworkResult) -> [Finding] {
+    /// node without a finite bound, KAPPA006 for one a declared input domain would bound (with a
+    /// domain already declared, such a node is KAPPA003 "unbounded on the declared domain": the
+    /// reason says which interval is the problem), and KAPPA003 when a network bound overflows
+    /// Double with no node to blame.
+    public static func analysis(nodes: [NodeAnalysis], network: NetworkResult, domainDeclared: Bool = false) -> [Finding] {
         var out: [Finding] = []
         for n in nodes {
             let what = "node '\(n.node)' (\(n.op))"
@@ -14,6 +16,8 @@ public enum Findings {
             switch n.status {
             case .ok: break
             case .unsupported: out.append(Finding(.unsupportedOp, "\(what) is unsupported: \(n.reason ?? "")", node: n.node))
+            case .unbounded where n.domainWouldBound && domainDeclared:
+                out.append(Finding(.unboundedOp, "\(what) is unbounded on the declared input domain: \(n.reason ?? "")", node: n.node))
             case .unbounded where n.domainWouldBound:
                 out.append(Finding(.needsDomain, "\(what) is unbounded without an input domain: \(n.reason ?? "") (declare one with --input-range)", node: n.node))
             case .unbounded: out.append(Finding(.unboundedOp, "\(what) is unbounded: \(n.reason ?? "")", node: n.node))
