@@ -50,8 +50,8 @@ let hostileName = "<b>\"big\" & 'x'</b>"
 
 /// x[1,4] → Gemm(1000·I) → Relu → Gemm(1.2·I) → Relu → Gemm(0.5·I): L per layer 1000, 1.2,
 /// 0.5 (σ of a scaled identity), Eq. 7 bound 1000·1.2·0.5 = 600. Shares of its bits:
-/// log 1000 / log 600 = 1.08, log 1.2 / log 600 = 0.028, and 0.5 < 1 does not amplify, so
-/// exactly the first layer drives the bound. Its node is named ``hostileName``.
+/// log 1000 / log 600 = 1.08 (over half alone), log 1.2 / log 600 = 0.028, and 0.5 < 1 does
+/// not amplify, so exactly the first layer drives the bound. Its node is named ``hostileName``.
 func drivenModel() -> ModelSpec {
     var b = NetworkBuilder(seed: 1)
     var t = b.input("x", shape: [1, 4])
@@ -130,6 +130,12 @@ struct HTMLReportTests {
         #expect(AnalyzeReport.drivingLayers(report.layers, bound: report.network.eq7.operator.bound) == [0])
         // A bound ≤ 1 has no driver; an unbounded layer always drives.
         #expect(AnalyzeReport.drivingLayers(report.layers, bound: 0.9) == [])
+        // With a bound of 1.44 = 1.2² the second layer alone holds log 1.2 / log 1.44 = 1/2 of
+        // the bits, the first more: the first is taken, then the target is reached.
+        #expect(AnalyzeReport.drivingLayers(report.layers, bound: 1.44) == [0])
+        // Asking for all the bits takes every amplifying layer, never the attenuating one.
+        #expect(AnalyzeReport.drivingLayers(report.layers, bound: 600, fraction: 2) == [0, 1])
+        #expect(AnalyzeReport.drivingLayers(report.layers, bound: 600, fraction: 2, limit: 1) == [0])
         // In the page: one highlighted bar and one highlighted table row, both the first layer.
         let bars = try Regex("<rect class=\"bar driver\"[^>]*><title>([^<]*)</title>")
         let highlighted = html.matches(of: bars).map { String(html[$0.range]) }

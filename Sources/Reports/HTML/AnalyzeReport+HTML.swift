@@ -2,20 +2,23 @@ import Foundation
 
 extension AnalyzeReport {
     /// The layers that drive the sound (operator-column) Eq. 7 bound B, as indices into
-    /// `layers`: every layer whose L is unbounded, and — when B is finite and > 1 — the layers
-    /// with L > 1 whose share log L / log B of the bound's bits is at least `minShare`, at most
-    /// `limit` of them, largest share first. When no layer reaches `minShare` the single
-    /// layer with the largest L > 1 is taken, so an amplifying network always names one.
-    /// A bound ≤ 1 has no driver (nothing amplifies).
-    public static func drivingLayers(_ layers: [Layer], bound: Double, minShare: Double = 0.1, limit: Int = 5) -> [Int] {
+    /// `layers`: every layer whose L is unbounded, and — when B is finite and > 1 — the
+    /// amplifying layers (L > 1) with the largest shares log L / log B of the bound's bits,
+    /// largest first, until together they hold at least `fraction` of those bits or `limit`
+    /// layers are taken. A bound ≤ 1 has no driver (nothing amplifies).
+    public static func drivingLayers(_ layers: [Layer], bound: Double, fraction: Double = 0.5, limit: Int = 5) -> [Int] {
         let unbounded = layers.indices.filter { layers[$0].lipschitz.operator.value == nil }  // null: unbounded
         guard bound.isFinite, bound > 1 else { return unbounded }
         let amplifying = layers.indices.compactMap { i -> (Int, Double)? in
             guard let l = layers[i].lipschitz.operator.value, l > 1 else { return nil }
             return (i, log(l) / log(bound))
         }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        var picked = amplifying.filter { $0.1 >= minShare }.prefix(limit).map(\.0)
-        if picked.isEmpty, let top = amplifying.first { picked = [top.0] }
+        var picked: [Int] = []
+        var held = 0.0
+        for (i, share) in amplifying where held < fraction && picked.count < limit {
+            picked.append(i)
+            held += share
+        }
         return unbounded + picked.filter { !unbounded.contains($0) }
     }
 
@@ -108,7 +111,7 @@ extension AnalyzeReport {
         let chart = layerChart(drivers: drivers)
         var caption = "L per layer (bars from 1; above 1 the layer amplifies) and the cumulative gain g from the perturbed input to each layer's output "
             + "(solid: sound σ_op column; dashed: the paper's σ_matrix). The last point of the gain line is the Eq. 7 bound. "
-        caption += drivers.isEmpty ? "No layer amplifies." : "Highlighted: the layers that drive the bound (unbounded, or at least 10% of its bits): "
+        caption += drivers.isEmpty ? "No layer amplifies." : "Highlighted: the layers that drive the bound (unbounded ones, and the largest shares of its bits up to half of them, at most 5): "
             + drivers.map { "#\(layers[$0].index) <code>\(HTMLText.escape(layers[$0].node))</code>" }.joined(separator: ", ") + "."
         page.section("chart", "Per-layer chart (cf. Fig. 2)", layers.isEmpty ? "<p>No layers to chart.</p>\n" : HTMLPage.figure(chart.svg(), caption: caption))
 
