@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 APT_PACKAGES := libprotobuf-c-dev protobuf-c-compiler libopenblas-dev liblapacke-dev pkg-config
 SAMPLE := samples/digits_cnn
+DEMO_OUT := .build/demo
 KAPPA := .build/release/kappa
 
 # Install locations (GNU conventions; DESTDIR stages a package root for packagers).
@@ -28,7 +29,7 @@ RELEASE_FLAGS := -Xlinker $(BUILDINFO_OBJ)
 BUILDINFO_CC := $(firstword $(shell command -v $(CC) clang gcc 2>/dev/null) $(CC))
 STAGE := .build/kappa-install
 
-.PHONY: deps build buildinfo release manual install uninstall demo test test-fast proto proto-check bench clean
+.PHONY: deps build buildinfo release manual install uninstall demo demo-html test test-fast proto proto-check bench clean
 
 ## deps: install the Debian packages Kappa builds against (only those missing)
 deps:
@@ -93,6 +94,14 @@ demo: release
 	@echo; echo "== kappa check $(SAMPLE)/model.onnx --max-bits 8 (static bound, then measured κ)"
 	@$(KAPPA) check $(SAMPLE)/model.onnx --max-bits 8 --exit-zero
 	@$(KAPPA) check $(SAMPLE)/model.onnx --max-bits 8 --inputs $(SAMPLE) 2>/dev/null
+	@$(MAKE) --no-print-directory demo-html
+
+## demo-html: the sample's HTML reports (open them in a browser; no network needed)
+demo-html: release
+	@mkdir -p $(DEMO_OUT)
+	@$(KAPPA) analyze $(SAMPLE)/model.onnx --norm operator --format html -o $(DEMO_OUT)/analyze.html 2>/dev/null
+	@$(KAPPA) validate $(SAMPLE)/model.onnx --inputs $(SAMPLE) --format html -o $(DEMO_OUT)/validate.html 2>/dev/null
+	@echo; echo "== HTML reports: $(DEMO_OUT)/analyze.html $(DEMO_OUT)/validate.html"
 
 ## test: the whole suite (what .ci/run runs)
 test: deps proto-check

@@ -26,14 +26,14 @@ public enum PipelineRun {
             return out
         }
         out.stagesRun += 1
-        for f in [OutputFormat.text, .json, .sarif] { _ = try? InspectReport(graph).render(f) }
+        for f in [OutputFormat.text, .json, .sarif, .html] { _ = try? InspectReport(graph).render(f) }
         for mode in [NormMode.matrix, .operator] {
             do {
                 let options = AnalysisOptions(norm: mode, spectral: SpectralOptions(operatorTolerance: 1e-2, maxIterations: 25),
                                               threads: 1)
                 let r = try SensitivityAnalysis.run(graph, options: options)
                 let report = AnalyzeReport(graph: graph, result: r)
-                for f in [OutputFormat.text, .json, .csv, .markdown, .sarif] { _ = try report.render(f) }
+                for f in [OutputFormat.text, .json, .csv, .markdown, .sarif, .html] { _ = try report.render(f) }
                 out.stagesRun += 1
             } catch {
                 out.errors.append(("analyze \(mode.rawValue)", error.localizedDescription))

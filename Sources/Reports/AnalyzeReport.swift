@@ -216,6 +216,7 @@ public struct AnalyzeReport: Codable, Sendable {
         case .text: return text(color: color)
         case .markdown: return markdown()
         case .csv: return csv()
+        case .html: return html()
         case .sarif, .github:
             return try FindingsRenderer.render(findings + [summaryFinding], format: format, modelPath: model.path)
         }

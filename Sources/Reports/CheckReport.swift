@@ -82,6 +82,7 @@ public struct CheckReport: Codable, Sendable {
         let first = models.first?.model.path ?? errors.first?.path ?? ""
         switch format {
         case .json: return try encodeJSON(self)
+        case .html: return html()
         case .sarif, .github: return try FindingsRenderer.render(findings, format: format, modelPath: first)
         case .csv:
             var s = "model,output,kappa,digits,bits,max_bits,passed\n"

@@ -12,6 +12,10 @@ public enum FindingsRenderer {
             for f in findings { s += [f.rule.id, f.severity.rawValue, f.node ?? "", f.message].map(csvField).joined(separator: ",") + "\n" }
             return s
         case .json: return try encodeJSON(findings)
+        case .html:
+            var page = HTMLPage(title: "Kappa findings: \((modelPath as NSString).lastPathComponent)", subtitle: modelPath)
+            page.section("findings", "Findings", HTMLPage.findings(findings))
+            return page.html
         case .text, .markdown:
             return findings.map { "\($0.severity.rawValue): [\($0.rule.id)] \($0.message)" }.joined(separator: "\n") + (findings.isEmpty ? "" : "\n")
         }

@@ -213,6 +213,7 @@ public struct InspectReport: Codable, Sendable {
                     .map(FindingsRenderer.csvField).joined(separator: ",") + "\n"
             }
             return s
+        case .html: return html()
         default:
             return try FindingsRenderer.render(findings, format: format, modelPath: model.path)
         }

@@ -11,7 +11,7 @@ public let reportSchemaVersion = 1
 
 /// Output formats shared by every command.
 public enum OutputFormat: String, CaseIterable, Sendable {
-    case text, json, markdown, csv, sarif, github
+    case text, json, markdown, csv, sarif, github, html
 }
 
 public struct ToolInfo: Codable, Sendable, Equatable {

@@ -72,7 +72,7 @@ public struct RunReport: Codable, Sendable {
             return (Self.header + ["mismatches"]).joined(separator: ",") + "\n" + zip(rows, cases.flatMap(\.outputs)).map { r, o in
                 (r + [o.mismatches.map(String.init) ?? ""]).map(FindingsRenderer.csvField).joined(separator: ",")
             }.joined(separator: "\n") + "\n"
-        case .sarif, .github: throw UnsupportedFormat(format: format)
+        case .sarif, .github, .html: throw UnsupportedFormat(format: format)
         }
     }
 
@@ -82,7 +82,7 @@ public struct RunReport: Codable, Sendable {
         public var errorDescription: String? { "run writes text, json, markdown or csv, not \(format.rawValue)" }
     }
 
-    public static func supports(_ format: OutputFormat) -> Bool { ![.sarif, .github].contains(format) }
+    public static func supports(_ format: OutputFormat) -> Bool { ![.sarif, .github, .html].contains(format) }
 
     var rows: [[String]] {
         var out: [[String]] = []

@@ -4,7 +4,14 @@ import Foundation
 /// κ on a log-scale y axis, DeepFool (κ max per input) as blue circles and the random
 /// perturbation of equal norm as orange squares, decade grid lines. Hand-written SVG 1.1.
 public enum ValidationPlot {
+    /// A standalone SVG file (with its XML declaration).
     public static func svg(_ r: ValidationReport, width: Int = 720, height: Int = 420) -> String {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + inline(r, width: width, height: height)
+    }
+
+    /// The same `<svg>` element without the XML declaration, to embed in an HTML page. It
+    /// paints its own white background and colours, so it reads the same in a dark page.
+    public static func inline(_ r: ValidationReport, width: Int = 720, height: Int = 420) -> String {
         let left = 70.0, right = 20.0, top = 40.0, bottom = 50.0
         let w = Double(width) - left - right, h = Double(height) - top - bottom
         let df = r.inputs.compactMap { row in row.kappaMax.value.map { (row.index, $0) } }.filter { $0.1 > 0 }
@@ -19,12 +26,9 @@ public enum ValidationPlot {
         func px(_ i: Int) -> Double { left + (r.inputs.count == 1 ? w / 2 : Double(i - minIndex) / span * w) }
         func py(_ k: Double) -> Double { top + h - (min(max(log10(k), lo), hi) - lo) / (hi - lo) * h }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
+        func esc(_ s: String) -> String { HTMLText.escape(s) }
 
         var s = """
-        <?xml version="1.0" encoding="UTF-8"?>
         <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
         <text x="\(f(left))" y="22" font-size="14">κ per input — \(esc((r.model.path as NSString).lastPathComponent)) (\(esc(r.settings.output)))</text>

@@ -7,6 +7,7 @@ extension ValidationReport {
         case .text: return text()
         case .markdown: return markdown()
         case .csv: return csv()
+        case .html: return html()
         case .sarif, .github: return try FindingsRenderer.render(findings, format: format, modelPath: model.path)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Linalg
+import Reports
 import Sensitivity
 
 extension NormMode: ExpressibleByArgument {}
@@ -20,9 +21,6 @@ struct NormOptions: ParsableArguments {
     @Option(help: "Worker threads for the per-layer norms (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Print per-layer progress on stderr even when it is not a terminal.")
-    var progress = false
-
     func validate() throws {
         guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }
         guard operatorTolerance > 0, operatorTolerance < 1 else { throw ValidationError("--operator-tolerance must be in (0, 1)") }
@@ -34,16 +32,38 @@ struct NormOptions: ParsableArguments {
                         output: tensor.name, perturb: tensor.perturbed,
                         threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
+}
 
-    /// Log lines of long searches on stderr, only on a terminal or with --progress.
-    var logHandler: ((String) -> Void)? {
-        guard progress || isatty(STDERR_FILENO) == 1 else { return nil }
-        return { Diagnostics.progress($0) }
+/// `--quiet` and `--progress`: how long runs report progress on stderr (never stdout, where
+/// the report goes). A terminal gets a bar redrawn in place (step i of n, elapsed, ETA);
+/// anything else a plain line every 10 s, or every step with --progress.
+struct ProgressOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "No progress bar or progress lines on stderr (notes and errors still appear).")
+    var quiet = false
+
+    @Flag(help: "Print every progress step as a line on stderr, also when it is not a terminal.")
+    var progress = false
+
+    func validate() throws {
+        if quiet && progress { throw ValidationError("--quiet and --progress contradict each other") }
     }
 
-    /// Progress lines "layer i/n" on stderr, only on a terminal or with --progress.
-    var progressHandler: (@Sendable (Int, Int, String) -> Void)? {
-        guard progress || isatty(STDERR_FILENO) == 1 else { return nil }
-        return { done, total, node in Diagnostics.progress("layer \(done)/\(total) \(node)") }
+    var style: ProgressReporter.Style {
+        if quiet { return .silent }
+        if progress { return .lines(interval: 0) }
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        return isatty(STDERR_FILENO) == 1 && term != "dumb" ? .bar() : .lines(interval: 10)
+    }
+
+    /// A reporter writing to stderr; `unit` names a step ("layer", "input").
+    func reporter(_ unit: String) -> ProgressReporter {
+        ProgressReporter(style: style, unit: unit) { FileHandle.standardError.write(Data($0.utf8)) }
+    }
+}
+
+extension ProgressReporter {
+    /// The per-layer callback of the norm computation.
+    var layers: @Sendable (Int, Int, String) -> Void {
+        { [self] done, total, node in update(done: done, total: total, item: node) }
     }
 }

@@ -29,19 +29,24 @@ struct Analyze: ParsableCommand {
     var inputs: String?
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         let graph = try modelOptions.load(model)
         let options = normOptions.analysisOptions(norm: norm, tensor: tensor)
         let result: AnalysisResult
+        let progress = progressOptions.reporter("layer")
+        progress.begin()
+        defer { progress.finish() }
         if domainOptions.given {
             let (domain, empirical) = try domainOptions.domain(graph, inputsPath: inputs)
             result = try DomainAnalysis.run(graph, options: options, domain: domain, empirical: empirical,
-                                            lower: domainOptions.lowerOptions, progress: normOptions.progressHandler,
-                                            log: normOptions.logHandler)
+                                            lower: domainOptions.lowerOptions, progress: progress.layers,
+                                            log: { progress.log($0) })
         } else {
-            result = try SensitivityAnalysis.run(graph, options: options, progress: normOptions.progressHandler)
+            result = try SensitivityAnalysis.run(graph, options: options, progress: progress.layers)
         }
+        progress.finish()
         let report = AnalyzeReport(graph: graph, result: result)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
     }

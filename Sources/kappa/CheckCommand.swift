@@ -43,6 +43,7 @@ struct Check: ParsableCommand {
     @OptionGroup var measurement: MeasurementOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
         guard maxBits >= 1 else { throw ValidationError("--max-bits must be ≥ 1") }
@@ -63,28 +64,32 @@ struct Check: ParsableCommand {
         var entries: [CheckReport.Entry] = []
         var errors: [CheckReport.Failure] = []
         for path in models {
+            let progress = progressOptions.reporter(boundChoice == .measured ? "input" : "layer")
+            progress.begin()
+            defer { progress.finish() }
             do {
                 let graph = try modelOptions.load(path)
                 if boundChoice == .measured {
                     let options = AnalysisOptions(norm: norm, output: tensor.name, perturb: tensor.perturbed)
                     let plan = try SensitivityAnalysis.plan(graph, options: options)
                     let session = try measurement.prepare(graph, plan: plan, modelPath: path)
-                    let report = try measurement.measure(session, bound: nil, shard: .all)
+                    let report = try measurement.measure(session, bound: nil, shard: .all, progress: progress)
                     entries.append(CheckReport.Entry(graph: graph, measured: report, maxBits: maxBits))
                 } else if domainOptions.given {
                     let (domain, empirical) = try domainOptions.domain(graph, inputsPath: measurement.inputs)
                     var lower = domainOptions.lowerOptions
                     if self.gate == .upper { lower = nil }  // the certified upper end needs no search
                     let result = try DomainAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor), domain: domain,
-                                                        empirical: empirical, lower: lower, progress: normOptions.progressHandler,
-                                                        log: normOptions.logHandler)
+                                                        empirical: empirical, lower: lower, progress: progress.layers,
+                                                        log: { progress.log($0) })
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits, end: self.gate))
                 } else {
                     let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
-                                                             progress: normOptions.progressHandler)
+                                                             progress: progress.layers)
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits))
                 }
             } catch {
+                progress.finish()
                 Diagnostics.error(error.localizedDescription)
                 errors.append(CheckReport.Failure(path: path, error: error.localizedDescription))
             }

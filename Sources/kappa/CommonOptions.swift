@@ -56,7 +56,7 @@ struct TensorOption: ParsableArguments {
 
 /// `--format` and `-o`.
 struct OutputOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif or github.")
+    @Option(name: .shortAndLong, help: "Report format: text, json, markdown, csv, sarif, github or html (one self-contained page).")
     var format: OutputFormat = .text
 
     // `--output NAME` belongs to `analyze`/`check`/`validate` (the analysed tensor, DESIGN.md

@@ -84,12 +84,13 @@ struct CLITests {
         ("inspect-broken-model", ["inspect", "broken.onnx"], 2),
         ("inspect-bad-input-shape", ["inspect", "tiny.onnx", "--input-shape", "x=1x0"], 2),
         ("inspect-unknown-input-shape", ["inspect", "tiny.onnx", "--input-shape", "nope=1x2"], 2),
-        ("validate-synthetic-text", ["validate", "tiny.onnx", "--synthetic", "3", "--seed", "4"], 0),
-        ("validate-synthetic-json", ["validate", "tiny.onnx", "--synthetic", "2", "--format", "json", "--no-bound"], 0),
+        ("validate-synthetic-text", ["validate", "tiny.onnx", "--synthetic", "3", "--seed", "4", "--quiet"], 0),
+        ("validate-synthetic-json", ["validate", "tiny.onnx", "--synthetic", "2", "--format", "json", "--no-bound", "--quiet"], 0),
         ("validate-no-inputs", ["validate", "mlp.onnx"], 2),
         ("validate-missing-inputs", ["validate", "mlp.onnx", "--inputs", "nowhere"], 2),
-        ("check-measured-pass", ["check", "tiny.onnx", "--max-bits", "16", "--synthetic", "3"], 0),
-        ("check-measured-over-budget-json", ["check", "tiny.onnx", "--max-bits", "1", "--synthetic", "3", "--format", "json"], 1),
+        ("check-measured-pass", ["check", "tiny.onnx", "--max-bits", "16", "--synthetic", "3", "--quiet"], 0),
+        ("check-measured-over-budget-json", ["check", "tiny.onnx", "--max-bits", "1", "--synthetic", "3", "--format", "json", "--quiet"], 1),
+        ("validate-quiet-and-progress", ["validate", "tiny.onnx", "--synthetic", "1", "--quiet", "--progress"], 2),
         ("check-measured-with-static-bound", ["check", "mlp.onnx", "--max-bits", "8", "--synthetic", "3", "--bound", "eq8"], 2),
     ]
 
@@ -159,5 +160,38 @@ struct CLITests {
         let (code, _, err) = try Self.run(["analyze", "mlp.onnx", "--progress", "--threads", "1"], in: dir)
         #expect(code == 0)
         #expect(err.contains("layer 3/3"))
+    }
+
+    @Test func htmlReportFile() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, out, err) = try Self.run(["analyze", "mlp.onnx", "--format", "html", "-o", "report.html"], in: dir)
+        #expect(code == 0 && out.isEmpty && err.isEmpty, "\(err)")
+        let text = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(text.hasPrefix("<!DOCTYPE html>") && text.contains("<h1>Kappa analyze: mlp.onnx</h1>") && text.hasSuffix("</html>\n"))
+        let (rcode, _, rerr) = try Self.run(["run", "mlp.onnx", "--inputs", ".", "--format", "html"], in: dir)
+        #expect(rcode == 2 && rerr.contains("html"), "\(rerr)")
+    }
+
+    /// Progress never reaches stdout: with --progress (every step, plain lines since stderr
+    /// is a pipe here) stdout is byte-identical to the --quiet run's; --quiet prints no
+    /// progress; a quick run without either prints none either (lines come every 10 s).
+    @Test func validateProgressLinesOnStderrOnly() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let args = ["validate", "tiny.onnx", "--synthetic", "3", "--seed", "4"]
+        let (c1, out1, err1) = try Self.run(args + ["--progress"], in: dir)
+        let (c2, out2, err2) = try Self.run(args + ["--quiet"], in: dir)
+        let (c3, out3, err3) = try Self.run(args, in: dir)
+        #expect(c1 == 0 && c2 == 0 && c3 == 0)
+        #expect(out1 == out2 && out2 == out3)
+        #expect(!out1.contains("kappa: input"))
+        for i in 1...3 { #expect(err1.contains("kappa: input \(i)/3 ("), "\(err1)") }
+        #expect(err1.contains("kappa: input 1/3 (33%) synthetic #0: κ max "))
+        #expect(err1.contains("kappa: 3 inputs in 0:"))
+        #expect(err1.contains("kappa: layer "))  // the static bound's norms
+        #expect(!err1.contains("\u{1B}") && !err1.contains("\r"))
+        #expect(!err2.contains("kappa: input") && !err2.contains("kappa: layer"))
+        #expect(!err3.contains("kappa: input") && !err3.contains("kappa: layer"), "\(err3)")
     }
 }
