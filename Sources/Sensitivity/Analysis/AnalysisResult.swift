@@ -21,6 +21,9 @@ public struct AnalysisOptions: Sendable {
     public var rescale: Bool = true
     /// At most this many evaluations of the bound while searching the rescaling.
     public var rescaleEvaluations: Int = 80
+    /// At most this many subspace iterations per weight layer and evaluation (warm-started,
+    /// stopped when the top values settle to 1e-4; 4× at the starting points).
+    public var rescaleIterations: Int = 50
 
     public init(norm: NormMode = .matrix, spectral: SpectralOptions = .init(), output: String? = nil,
                 perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,

@@ -92,11 +92,11 @@ enum Rescaling {
         func diagonalGains(_ dg: ChannelScaling.ScaledDiagonal, _ d: [Double]) -> [Double] {
             dg.s.indices.map { abs(dg.s[$0]) * Foundation.exp(d[dg.outVars[$0]] - d[dg.inVars[$0]]) }
         }
-        func evaluate(_ x: [Double], iterations: Int) -> Point {
+        func evaluate(_ x: [Double], iterations: Int, tolerance: Double = 1e-5) -> Point {
             let d = ld(x)
             BLAS.withSingleThread {
                 DispatchQueue.concurrentPerform(iterations: states.count) { i in
-                    states[i].power(ld: d, iterations: iterations, tolerance: 1e-6)
+                    states[i].power(ld: d, iterations: iterations, tolerance: tolerance)
                 }
             }
             var trueRules = base, smoothRules = base
@@ -157,7 +157,7 @@ enum Rescaling {
         }
 
         var evaluations = 0
-        let folded = evaluate(x0, iterations: 200)
+        let folded = evaluate(x0, iterations: 4 * options.rescaleIterations, tolerance: 1e-6)
         evaluations += 1
         // Equalisation sweeps from the fold point.
         var xe = x0
@@ -179,25 +179,36 @@ enum Rescaling {
                 xe[i] += 0.5 * Foundation.log(minus[i] / plus[i])
             }
         }
-        let equalised = evaluate(xe, iterations: 200)
+        let equalised = evaluate(xe, iterations: 4 * options.rescaleIterations, tolerance: 1e-6)
         evaluations += 1
         var current = equalised.smooth < folded.smooth ? equalised : folded
         var best = equalised.bound < folded.bound ? equalised : folded
         var bestName = equalised.bound < folded.bound ? "equalised" : "folded"
         // Descent on the smoothed bound; the best true bound seen is kept.
         var step = 0.5
+        var refreshed = false
         var grad = gradient(current)
         while evaluations < options.rescaleEvaluations, !roots.isEmpty, step > 1e-3 {
             let norm = grad.reduce(0) { max($0, abs($1)) }
             guard norm > 1e-9 else { break }
             let trial = zip(current.x, grad).map { $0 - step * $1 / norm }
-            let pt = evaluate(trial, iterations: 30)
+            let pt = evaluate(trial, iterations: options.rescaleIterations)
             evaluations += 1
             if pt.bound < best.bound * (1 - 1e-9) { best = pt; bestName = "descent" }
             if pt.smooth < current.smooth * (1 - 1e-9) {
                 current = pt
                 grad = gradient(current)
                 step *= 1.2
+                refreshed = false
+            } else if step < 0.1, !refreshed, evaluations < options.rescaleEvaluations {
+                // The iterations' values are lower estimates that grow with the iterations
+                // spent: re-estimate the current point from the latest vectors before shrinking
+                // further, so that steps are not refused against a stale, too low value.
+                current = evaluate(current.x, iterations: options.rescaleIterations)
+                evaluations += 1
+                if current.bound < best.bound * (1 - 1e-9) { best = current }
+                grad = gradient(current)
+                refreshed = true
             } else {
                 step *= 0.5
             }

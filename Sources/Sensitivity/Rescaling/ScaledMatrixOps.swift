@@ -70,7 +70,7 @@ final class ScaledMatrixState: @unchecked Sendable {
             var y = [Float](repeating: 0, count: m.rows * k)
             var xs = [Float](repeating: 0, count: m.cols * k)
             var s = [Double](repeating: 0, count: k)
-            var last = -1.0
+            var last = [Double](repeating: -1, count: k)
             for _ in 0..<max(1, iterations) {
                 for i in 0..<m.cols { for j in 0..<k { xs[i * k + j] = x[i * k + j] * cs[i] } }
                 xs.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
@@ -88,8 +88,9 @@ final class ScaledMatrixState: @unchecked Sendable {
                 for i in 0..<m.cols { for j in 0..<k { x[i * k + j] *= cs[i] } }
                 s = Self.orthonormalise(&x, rows: m.cols, k: k)
                 guard s[0].isFinite, s[0] > 0 else { break }
-                if abs(s[0] - last) <= tolerance * s[0] { break }
-                last = s[0]
+                // Every kept value settled (the smoothed gain uses them all).
+                if zip(s, last).allSatisfy({ abs($0 - $1) <= tolerance * s[0] }) { break }
+                last = s
             }
             v[b] = x
             sigmas.append(s)
