@@ -29,7 +29,7 @@ struct NormOptions: ParsableArguments {
     var rescale = true
 
     @Option(help: "Evaluations of the bound while searching the rescaling.")
-    var rescaleSteps: Int = 80
+    var rescaleSteps: Int = 40
 
     func validate() throws {
         guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }

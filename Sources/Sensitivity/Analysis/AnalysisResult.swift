@@ -20,10 +20,10 @@ public struct AnalysisOptions: Sendable {
     /// Also compute the folded and rescaled Eq. 7 bounds (DESIGN.md §1.9, ``RescalingResult``).
     public var rescale: Bool = true
     /// At most this many evaluations of the bound while searching the rescaling.
-    public var rescaleEvaluations: Int = 80
+    public var rescaleEvaluations: Int = 40
     /// At most this many subspace iterations per weight layer and evaluation (warm-started,
-    /// stopped when the top values settle to 1e-4; 4× at the starting points).
-    public var rescaleIterations: Int = 50
+    /// stopped when the top value settles to 1e-5; 4× at the starting points).
+    public var rescaleIterations: Int = 20
 
     public init(norm: NormMode = .matrix, spectral: SpectralOptions = .init(), output: String? = nil,
                 perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,

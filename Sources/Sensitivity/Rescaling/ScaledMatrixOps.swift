@@ -88,8 +88,10 @@ final class ScaledMatrixState: @unchecked Sendable {
                 for i in 0..<m.cols { for j in 0..<k { x[i * k + j] *= cs[i] } }
                 s = Self.orthonormalise(&x, rows: m.cols, k: k)
                 guard s[0].isFinite, s[0] > 0 else { break }
-                // Every kept value settled (the smoothed gain uses them all).
-                if zip(s, last).allSatisfy({ abs($0 - $1) <= tolerance * s[0] }) { break }
+                // The top value settled to `tolerance`, the others (which only smooth the
+                // gain) to 100·tolerance, relative to the top one.
+                if abs(s[0] - last[0]) <= tolerance * s[0],
+                   zip(s, last).allSatisfy({ abs($0 - $1) <= 100 * tolerance * s[0] }) { break }
                 last = s
             }
             v[b] = x
