@@ -37,12 +37,18 @@ public struct RescalingResult: Sendable {
 /// log d_out = log d_in − log|s| (its gain becomes 1), the tie group's value fixed so the last
 /// diagonal output has d = 1; (2) equalisation as data-free quantization does: a few Jacobi
 /// sweeps setting each free channel's d so that the largest |entry| of the rows it scales up
-/// equals that of the columns it scales down; (3) from the better of the two, descent on
-/// log(Eq. 7 bound) with the gradient from the top singular pairs: ∂log σ/∂log d = u_r² on the
+/// equals that of the columns it scales down; (3) from the better of the two, descent on the
+/// log of a smoothed bound — every layer's σ replaced by (Σ σᵢ²⁴)^(1/24) over the top three
+/// singular values of each block (a kink-free upper envelope of σ), the same for the diagonal
+/// layers' max — with the gradient from the singular pairs: ∂log σᵢ/∂log d = u_r² on the
 /// output rows, −Σ v_c² on the input columns, weighted by each layer's share
-/// γ·g(in)·h(out)/g(y) of the DAG bound (1 for every layer of a chain); step doubled on success,
-/// shrunk on failure, at most `maxEvaluations` evaluations. The norms while searching come from
-/// warm-started float32 power iterations; the points kept are re-normed exactly.
+/// γ·g(in)·h(out)/g(y) of the DAG bound (1 for every layer of a chain), each channel's step
+/// divided by the root mean square of its recent gradients; the step grows by 1.2 on success
+/// and halves on failure (after one re-estimate of the current point), at most
+/// ``AnalysisOptions/rescaleEvaluations`` evaluations. The best true (unsmoothed) bound seen is
+/// kept. The norms while searching come from warm-started float32 subspace iterations; the
+/// folded and the best point are re-normed by the reporting path, and the result is the least
+/// of the plain, folded and best bounds.
 enum Rescaling {
     static func run(_ graph: ModelGraph, plan: SensitivityAnalysis.Plan, rules base: [Int: NodeRule], norms: [WeightNorms],
                     original: ModePair, options: AnalysisOptions) -> RescalingResult? {
@@ -188,16 +194,22 @@ enum Rescaling {
         var step = 0.5
         var refreshed = false
         var grad = gradient(current)
+        // Per-coordinate step sizes (as RMSprop/Adam): a running mean of the squared gradient
+        // at the accepted points scales each channel's move, so channels with small but steady
+        // gradients move as far as the dominant ones.
+        var second = grad.map { $0 * $0 }
         while evaluations < options.rescaleEvaluations, !roots.isEmpty, step > 1e-3 {
             let norm = grad.reduce(0) { max($0, abs($1)) }
             guard norm > 1e-9 else { break }
-            let trial = zip(current.x, grad).map { $0 - step * $1 / norm }
+            let scale = second.reduce(0) { max($0, $1) }.squareRoot()
+            let trial = current.x.indices.map { i in current.x[i] - step * grad[i] / (second[i].squareRoot() + 1e-3 * scale + 1e-300) }
             let pt = evaluate(trial, iterations: options.rescaleIterations)
             evaluations += 1
             if pt.bound < best.bound * (1 - 1e-9) { best = pt; bestName = "descent" }
             if pt.smooth < current.smooth * (1 - 1e-9) {
                 current = pt
                 grad = gradient(current)
+                for i in second.indices { second[i] = 0.8 * second[i] + 0.2 * grad[i] * grad[i] }
                 step *= 1.2
                 refreshed = false
             } else if step < 0.1, !refreshed, evaluations < options.rescaleEvaluations {
