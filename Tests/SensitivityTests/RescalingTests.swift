@@ -135,6 +135,52 @@ struct RescalingTests {
         return b.model()
     }
 
+    /// A tf2onnx-style layout: convolutions in NCHW, then Transpose to NHWC and Reshape to
+    /// (1, H·W·C) before MatMul layers, a Keras BatchNorm written as Mul/Add on the features,
+    /// PRelu with per-channel slopes. The channel follows its elements through the Transpose
+    /// and the channel-last flatten; the bounds still dominate ‖J‖ and rescaling helps.
+    static func channelLast(seed: UInt64) -> ModelSpec {
+        var b = NetworkBuilder(seed: seed)
+        var rng = SeededRandom(seed: seed &+ 5)
+        let x = b.input("x", shape: [1, 2, 4, 4])
+        var t = b.conv(x, outChannels: 3, kernel: [3, 3], pads: [1, 1, 1, 1])
+        t = b.node("PRelu", [t, b.constant("slope", dims: [3, 1, 1], values: [0.1, 0.3, 0.05])], shape: b.shapes[t])
+        t = b.conv(t, outChannels: 4, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
+        t = b.relu(t)
+        t = b.node("Transpose", [t], shape: [1, 2, 2, 4], attributes: [("perm", .ints([0, 2, 3, 1]))])
+        b.graph.initializers.append(.int64("shape", dims: [2], values: [1, 16]))
+        t = b.node("Reshape", [t, "shape"], shape: [1, 16])
+        t = b.node("MatMul", [t, b.constant("m1", dims: [16, 6], values: rng.gaussians(96, scale: 0.5))], shape: [1, 6])
+        t = b.relu(t)
+        t = b.node("Mul", [t, b.constant("bn_s", dims: [6], values: rng.gaussians(6, scale: 4))], shape: [1, 6])
+        t = b.node("Add", [t, b.constant("bn_b", dims: [6], values: rng.gaussians(6, scale: 0.1))], shape: [1, 6])
+        t = b.node("MatMul", [t, b.constant("m2", dims: [6, 3], values: rng.gaussians(18, scale: 0.5))], shape: [1, 3])
+        b.output(t)
+        return b.model()
+    }
+
+    @Test(arguments: [UInt64(4), 5])
+    func channelLastLayoutsRescaleSoundly(seed: UInt64) throws {
+        let g = try loadGraph(Self.channelLast(seed: seed))
+        let r = try SensitivityAnalysis.run(g, options: .init(norm: .matrix, spectral: .init(exact: true), threads: 2))
+        let t = try #require(r.network.tightening)
+        #expect(t.foldedChannels == 6)
+        // Free scaling groups: conv1's 3 channels (through PRelu), conv2's 4 (through ReLU,
+        // Transpose and the channel-last Reshape into MatMul), m1's 6 (tied to the Mul's 6).
+        #expect(t.freeChannels == 13)
+        #expect(t.folded.operator < r.network.eq7.operator)
+        #expect(t.rescaled.operator <= t.folded.operator * (1 + 1e-12))
+        let ev = TinyEvaluator(g: g)
+        var rng = SeededRandom(seed: seed &+ 2000)
+        var worst = 0.0
+        for _ in 0..<4 {
+            let x = rng.gaussians(32, scale: 1.5).map(Double.init)
+            worst = max(worst, try ev.jacobianNorm(at: x, output: r.network.output.tensor))
+        }
+        #expect(worst > 0)
+        #expect(worst <= t.rescaled.operator * (1 + 1e-6), "‖J‖ = \(worst) > rescaled bound \(t.rescaled.operator)")
+    }
+
     @Test(arguments: [UInt64(1), 2, 3])
     func foldedAndRescaledBoundsDominateFiniteDifferenceJacobians(seed: UInt64) throws {
         let g = try loadGraph(Self.randomCNN(seed: seed))
