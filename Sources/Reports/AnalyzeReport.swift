@@ -125,7 +125,7 @@ public struct AnalyzeReport: Codable, Sendable {
             folded = step(t.folded)
             rescaled = step(t.rescaled)
             best = t.best
-            freeScalings = t.freeChannels
+            freeScalings = t.freeScalings
             foldedChannels = t.foldedChannels
             evaluations = t.evaluations
             let gains = nodes.compactMap { n -> Gain? in
@@ -304,6 +304,11 @@ public struct AnalyzeReport: Codable, Sendable {
         let p = network.precision
         return Finding(.note, "gain bound at '\(network.output)': Eq. 7 \(NumberText.value(network.eq7.matrix.bound)) (σ_matrix, \(NumberText.bits(p.eq7.matrix.bits)))"
                            + ", \(NumberText.value(network.eq7.operator.bound)) (σ_op, \(NumberText.bits(p.eq7.operator.bits))); Eq. 8 "
-                           + "\(NumberText.value(network.eq8.matrix.bound)) / \(NumberText.value(network.eq8.operator.bound))")
+                           + "\(NumberText.value(network.eq8.matrix.bound)) / \(NumberText.value(network.eq8.operator.bound))"
+                           + (network.tightening.map { t in
+                               "; sound Eq. 7 after folding \(NumberText.value(t.folded.eq7.operator.bound)), after rescaling "
+                                   + "\(NumberText.value(t.rescaled.eq7.operator.bound)) (\(NumberText.bits(t.rescaled.precision.operator.bits)), "
+                                   + "\(Self.factorText(t.rescaled.factor.operator)))"
+                           } ?? ""))
     }
 }

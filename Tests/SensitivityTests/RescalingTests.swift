@@ -167,7 +167,7 @@ struct RescalingTests {
         #expect(t.foldedChannels == 6)
         // Free scaling groups: conv1's 3 channels (through PRelu), conv2's 4 (through ReLU,
         // Transpose and the channel-last Reshape into MatMul), m1's 6 (tied to the Mul's 6).
-        #expect(t.freeChannels == 13)
+        #expect(t.freeScalings == 13)
         #expect(t.folded.operator < r.network.eq7.operator)
         #expect(t.rescaled.operator <= t.folded.operator * (1 + 1e-12))
         let ev = TinyEvaluator(g: g)

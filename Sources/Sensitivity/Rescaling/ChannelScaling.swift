@@ -1,3 +1,4 @@
+import Foundation
 import ONNX
 
 /// Where positive per-channel scalings D may be inserted in a graph without changing the
@@ -212,7 +213,7 @@ struct ChannelScaling {
             maps[out] = first
         case "Concat":
             guard let axisRaw = n.int("axis"), vars.count == n.inputs.filter({ !$0.isEmpty }).count,
-                  let rank = Optional(outShape.count), let axis = Shapes.axis(axisRaw, rank: rank),
+                  let axis = Shapes.axis(axisRaw, rank: outShape.count),
                   outShape.count >= 2, axis == 1 || maps[vars[0]] != nil else { return fallback() }
             if axis == 1 {
                 // A pinned part contributes identity variables; every other part keeps its own.
@@ -247,4 +248,3 @@ struct ChannelScaling {
     }
 }
 
-import Foundation

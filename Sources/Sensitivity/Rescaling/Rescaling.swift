@@ -15,8 +15,9 @@ public struct RescalingResult: Sendable {
     /// Per weight layer (plan order), its Lipschitz constant at the folded and the best point.
     public var foldedLayers: [ModePair]
     public var rescaledLayers: [ModePair]
-    /// Channels whose scaling was free, diagonal channels folded, descent steps evaluated.
-    public var freeChannels: Int
+    /// Free scaling groups (channels tied by equalities count once), diagonal channels folded,
+    /// evaluations of the bound during the search.
+    public var freeScalings: Int
     public var foldedChannels: Int
     public var evaluations: Int
     /// Which point gave `rescaled`: "original", "folded", "equalised" or "descent".
@@ -259,6 +260,6 @@ enum Rescaling {
             bestName = "original"
         }
         return RescalingResult(folded: foldedBound, rescaled: rescaledBound, foldedLayers: foldedLayers, rescaledLayers: rescaledLayers,
-                               freeChannels: roots.count, foldedChannels: scaling.tiesMade, evaluations: evaluations, best: bestName)
+                               freeScalings: roots.count, foldedChannels: scaling.tiesMade, evaluations: evaluations, best: bestName)
     }
 }

@@ -74,16 +74,18 @@ final class ScaledMatrixState: @unchecked Sendable {
             for _ in 0..<max(1, iterations) {
                 for i in 0..<m.cols { for j in 0..<k { xs[i * k + j] = x[i * k + j] * cs[i] } }
                 xs.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+                    guard let xb = xp.baseAddress, let yb = yp.baseAddress else { return }
                     BLAS.sgemm(transA: false, transB: false, m: m.rows, n: k, k: m.cols, alpha: 1, a: p, lda: m.cols,
-                               b: xp.baseAddress!, ldb: k, beta: 0, c: yp.baseAddress!, ldc: k)
+                               b: xb, ldb: k, beta: 0, c: yb, ldc: k)
                 } }
                 for r in 0..<m.rows { for j in 0..<k { y[r * k + j] *= rs[r] } }
                 _ = Self.orthonormalise(&y, rows: m.rows, k: k)
                 var z = y
                 for r in 0..<m.rows { for j in 0..<k { z[r * k + j] *= rs[r] } }
                 z.withUnsafeBufferPointer { zp in x.withUnsafeMutableBufferPointer { xp in
+                    guard let zb = zp.baseAddress, let xb = xp.baseAddress else { return }
                     BLAS.sgemm(transA: true, transB: false, m: m.cols, n: k, k: m.rows, alpha: 1, a: p, lda: m.cols,
-                               b: zp.baseAddress!, ldb: k, beta: 0, c: xp.baseAddress!, ldc: k)
+                               b: zb, ldb: k, beta: 0, c: xb, ldc: k)
                 } }
                 for i in 0..<m.cols { for j in 0..<k { x[i * k + j] *= cs[i] } }
                 s = Self.orthonormalise(&x, rows: m.cols, k: k)
