@@ -35,6 +35,7 @@ extension AnalyzeReport {
             ["Eq. 8 rounding E (\(network.roundingPoints) point\(network.roundingPoints == 1 ? "" : "s"))", NumberText.value(network.eq8.matrix.bound), NumberText.value(network.eq8.operator.bound)],
             ["  digits / bits", Self.digitsBits(p.eq8.matrix), Self.digitsBits(p.eq8.operator)],
         ])
+        if let t = network.tightening { s += "\n" + bold("Tightenings of Eq. 7 (DESIGN.md §1.9; every value sound in the operator column)") + "\n" + Self.tighteningText(t) }
         if let b = bracket {
             s += "\n" + bold("Bracket on the input domain\(b.empirical ? " (empirical: observed ranges, not a guarantee)" : "")") + "\n"
             for d in b.domain { s += "  \(d)\n" }
@@ -57,6 +58,29 @@ extension AnalyzeReport {
         return s
     }
 
+    static func factorText(_ f: JSONNumber) -> String {
+        guard let v = f.value, v.isFinite else { return NumberText.missing }
+        return "×" + NumberText.value(v)
+    }
+
+    /// The rows plain / folded / rescaled and the layers that gained most.
+    static func tighteningText(_ t: Tightening) -> String {
+        var s = TextFormat.table(["", "matrix (paper)", "operator (sound)", "gained (operator)", "digits / bits (operator)"], [
+            ["plain product (as above)", NumberText.value(t.plain.matrix.bound), NumberText.value(t.plain.operator.bound), "", ""],
+            ["BatchNorm/constants folded", NumberText.value(t.folded.eq7.matrix.bound), NumberText.value(t.folded.eq7.operator.bound),
+             factorText(t.folded.factor.operator), digitsBits(t.folded.precision.operator)],
+            ["optimised diagonal rescaling", NumberText.value(t.rescaled.eq7.matrix.bound), NumberText.value(t.rescaled.eq7.operator.bound),
+             factorText(t.rescaled.factor.operator), digitsBits(t.rescaled.precision.operator)],
+        ])
+        s += "  \(t.foldedChannels) channel\(t.foldedChannels == 1 ? "" : "s") folded, \(t.freeScalings) free scaling group\(t.freeScalings == 1 ? "" : "s"), \(t.evaluations) evaluations; best point: \(t.best)\n"
+        if !t.mostGained.isEmpty {
+            s += "  layers that gained most (L operator before → after): "
+                + t.mostGained.prefix(3).map { "\($0.node) \(NumberText.value($0.before.value)) → \(NumberText.value($0.after.value)) (\(factorText($0.factor)))" }
+                    .joined(separator: "; ") + "\n"
+        }
+        return s
+    }
+
     func markdown() -> String {
         let p = network.precision
         var s = "### Kappa analyze: `\(model.path)`\n\n"
@@ -65,7 +89,18 @@ extension AnalyzeReport {
         s += "| Eq. 7 gain L | \(NumberText.value(network.eq7.matrix.bound)) | \(NumberText.value(network.eq7.operator.bound)) |\n"
         s += "| digits / bits | \(Self.digitsBits(p.eq7.matrix)) | \(Self.digitsBits(p.eq7.operator)) |\n"
         s += "| Eq. 8 rounding E | \(NumberText.value(network.eq8.matrix.bound)) | \(NumberText.value(network.eq8.operator.bound)) |\n"
-        s += "| digits / bits | \(Self.digitsBits(p.eq8.matrix)) | \(Self.digitsBits(p.eq8.operator)) |\n\n"
+        s += "| digits / bits | \(Self.digitsBits(p.eq8.matrix)) | \(Self.digitsBits(p.eq8.operator)) |\n"
+        if let t = network.tightening {
+            s += "| Eq. 7, BatchNorm/constants folded | \(NumberText.value(t.folded.eq7.matrix.bound)) | \(NumberText.value(t.folded.eq7.operator.bound)) (\(Self.factorText(t.folded.factor.operator))) |\n"
+            s += "| Eq. 7, optimised diagonal rescaling | \(NumberText.value(t.rescaled.eq7.matrix.bound)) | \(NumberText.value(t.rescaled.eq7.operator.bound)) (\(Self.factorText(t.rescaled.factor.operator))) |\n"
+            s += "| digits / bits, rescaled | \(Self.digitsBits(t.rescaled.precision.matrix)) | \(Self.digitsBits(t.rescaled.precision.operator)) |\n"
+            if !t.mostGained.isEmpty {
+                s += "\nLayers that gained most from the rescaling: " + t.mostGained.prefix(3).map {
+                    "`\($0.node.replacingOccurrences(of: "|", with: "\\|"))` \(NumberText.value($0.before.value)) → \(NumberText.value($0.after.value)) (\(Self.factorText($0.factor)))"
+                }.joined(separator: ", ") + ".\n"
+            }
+        }
+        s += "\n"
         if let b = bracket {
             s += "**Bracket on the input domain**\(b.empirical ? " (empirical)" : ""): " + b.domain.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
             s += "| end | value | digits / bits |\n|---|---:|---:|\n"
@@ -88,7 +123,8 @@ extension AnalyzeReport {
 
     func csv() -> String {
         var s = "index,node,op,weight,weight_shape,frobenius,sigma_matrix,sigma_op_lower,sigma_op_upper,lipschitz_matrix,lipschitz_operator,"
-            + "gain_from_input_matrix,gain_from_input_operator,gain_to_output_matrix,gain_to_output_operator,share_matrix,share_operator,iterations,status,reason\n"
+            + "gain_from_input_matrix,gain_from_input_operator,gain_to_output_matrix,gain_to_output_operator,share_matrix,share_operator,iterations,status,reason,"
+            + "lipschitz_folded_operator,lipschitz_rescaled_operator\n"
         for l in layers {
             let cells: [String] = [String(l.index), l.node, l.op, l.weight ?? "", l.weightShape.map { $0.map(String.init).joined(separator: "x") } ?? "",
                                    NumberText.csv(l.frobenius.value), NumberText.csv(l.sigmaMatrix.value), NumberText.csv(l.sigmaOp?.lower.value), NumberText.csv(l.sigmaOp?.upper.value),
@@ -96,7 +132,8 @@ extension AnalyzeReport {
                                    NumberText.csv(l.gainFromInput.matrix.value), NumberText.csv(l.gainFromInput.operator.value),
                                    NumberText.csv(l.gainToOutput.matrix.value), NumberText.csv(l.gainToOutput.operator.value),
                                    NumberText.csv(l.share?.matrix.value), NumberText.csv(l.share?.operator.value),
-                                   l.iterations.map(String.init) ?? "", l.status.rawValue, l.reason ?? ""]
+                                   l.iterations.map(String.init) ?? "", l.status.rawValue, l.reason ?? "",
+                                   NumberText.csv(l.lipschitzFolded?.operator.value), NumberText.csv(l.lipschitzRescaled?.operator.value)]
             s += cells.map(FindingsRenderer.csvField).joined(separator: ",") + "\n"
         }
         return s

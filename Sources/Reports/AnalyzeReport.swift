@@ -40,9 +40,15 @@ public struct AnalyzeReport: Codable, Sendable {
         public var share: ModeValues?
         public var status: NodeStatus
         public var reason: String?
+        /// L of the layer after folding and after the optimised rescaling (DESIGN.md §1.9);
+        /// null when the tightening was not computed.
+        public var lipschitzFolded: ModeValues?
+        public var lipschitzRescaled: ModeValues?
 
         enum CodingKeys: String, CodingKey {
             case index, node, op, weight, frobenius, lipschitz, iterations, method, share, status, reason
+            case lipschitzFolded = "lipschitz_folded"
+            case lipschitzRescaled = "lipschitz_rescaled"
             case weightShape = "weight_shape"
             case sigmaMatrix = "sigma_matrix"
             case sigmaOp = "sigma_op"
@@ -73,6 +79,62 @@ public struct AnalyzeReport: Codable, Sendable {
             try c.encode(share, forKey: .share)
             try c.encode(status, forKey: .status)
             try c.encode(reason, forKey: .reason)
+            try c.encode(lipschitzFolded, forKey: .lipschitzFolded)
+            try c.encode(lipschitzRescaled, forKey: .lipschitzRescaled)
+        }
+    }
+
+    /// The sound Eq. 7 bound before and after each tightening (DESIGN.md §1.9): `plain` (as
+    /// `network.eq7`), `folded` (BatchNorm and constant scalings folded into the adjacent
+    /// linear layers), `rescaled` (the best positive diagonal rescaling found); `factor` =
+    /// plain / value per column; `most_gained` = the layers whose L dropped most.
+    public struct Tightening: Codable, Sendable, Equatable {
+        public struct Step: Codable, Sendable, Equatable {
+            public var eq7: ModeValues
+            public var factor: ModeValues
+            public var precision: PrecisionTable.Pair
+        }
+        public struct Gain: Codable, Sendable, Equatable {
+            public var node: String
+            public var before: JSONNumber
+            public var after: JSONNumber
+            public var factor: JSONNumber
+        }
+        public var plain: ModeValues
+        public var folded: Step
+        public var rescaled: Step
+        public var best: String
+        public var freeScalings: Int
+        public var foldedChannels: Int
+        public var evaluations: Int
+        public var mostGained: [Gain]
+
+        enum CodingKeys: String, CodingKey {
+            case plain, folded, rescaled, best, evaluations
+            case freeScalings = "free_scalings"
+            case foldedChannels = "folded_channels"
+            case mostGained = "most_gained"
+        }
+
+        init(_ t: RescalingResult, plain p: ModePair, nodes: [NodeAnalysis]) {
+            func step(_ v: ModePair) -> Step {
+                Step(eq7: ModeValues(v), factor: ModeValues(ModePair(matrix: p.matrix / v.matrix, operator: p.operator / v.operator)),
+                     precision: .init(matrix: Precision(kappa: v.matrix), operator: Precision(kappa: v.operator)))
+            }
+            plain = ModeValues(p)
+            folded = step(t.folded)
+            rescaled = step(t.rescaled)
+            best = t.best
+            freeScalings = t.freeScalings
+            foldedChannels = t.foldedChannels
+            evaluations = t.evaluations
+            let gains = nodes.compactMap { n -> Gain? in
+                guard let after = n.lipschitzRescaled?.operator, after > 0, after.isFinite, n.lipschitz.operator.isFinite else { return nil }
+                return Gain(node: n.node, before: JSONNumber(n.lipschitz.operator), after: JSONNumber(after),
+                            factor: JSONNumber(n.lipschitz.operator / after))
+            }
+            mostGained = Array(gains.filter { ($0.factor.value ?? 0) > 1 + 1e-9 }
+                .sorted { ($0.factor.value ?? 0) > ($1.factor.value ?? 0) }.prefix(5))
         }
     }
 
@@ -95,11 +157,25 @@ public struct AnalyzeReport: Codable, Sendable {
         public var eq8: ModeValues
         public var roundingPoints: Int
         public var precision: PrecisionTable
+        /// Eq. 7 before and after folding and rescaling; null when not computed.
+        public var tightening: Tightening?
 
         enum CodingKeys: String, CodingKey {
-            case output, eq7, eq8, precision, perturbed
+            case output, eq7, eq8, precision, perturbed, tightening
             case outputChoice = "output_choice"
             case roundingPoints = "rounding_points"
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(output, forKey: .output)
+            try c.encode(outputChoice, forKey: .outputChoice)
+            try c.encode(perturbed, forKey: .perturbed)
+            try c.encode(eq7, forKey: .eq7)
+            try c.encode(eq8, forKey: .eq8)
+            try c.encode(roundingPoints, forKey: .roundingPoints)
+            try c.encode(precision, forKey: .precision)
+            try c.encode(tightening, forKey: .tightening)  // null, not absent, when not computed
         }
     }
 
@@ -197,14 +273,16 @@ public struct AnalyzeReport: Codable, Sendable {
                          achievedTolerance: JSONNumber(n?.matrixEstimate?.achievedTolerance),
                          operatorIterations: n?.operatorIterations,
                          gainFromInput: ModeValues(r.gainFromInput), gainToOutput: ModeValues(r.gainToOutput),
-                         share: r.share.map(ModeValues.init), status: r.status, reason: r.reason)
+                         share: r.share.map(ModeValues.init), status: r.status, reason: r.reason,
+                         lipschitzFolded: r.lipschitzFolded.map(ModeValues.init), lipschitzRescaled: r.lipschitzRescaled.map(ModeValues.init))
         }
         let net = result.network
         let p7 = net.eq7Precision, p8 = net.eq8Precision
         network = Network(output: net.output.tensor, outputChoice: net.output.how, perturbed: net.entries,
                           eq7: ModeValues(net.eq7), eq8: ModeValues(net.eq8), roundingPoints: net.roundingPoints,
                           precision: PrecisionTable(eq7: .init(matrix: p7.matrix, operator: p7.operator),
-                                                    eq8: .init(matrix: p8.matrix, operator: p8.operator)))
+                                                    eq8: .init(matrix: p8.matrix, operator: p8.operator)),
+                          tightening: net.tightening.map { Tightening($0, plain: net.eq7, nodes: result.nodes) })
         bracket = result.bracket.map(BracketInfo.init)
         notes = graph.notes + result.notes
         findings = result.findings
@@ -227,6 +305,11 @@ public struct AnalyzeReport: Codable, Sendable {
         let p = network.precision
         return Finding(.note, "gain bound at '\(network.output)': Eq. 7 \(NumberText.value(network.eq7.matrix.bound)) (σ_matrix, \(NumberText.bits(p.eq7.matrix.bits)))"
                            + ", \(NumberText.value(network.eq7.operator.bound)) (σ_op, \(NumberText.bits(p.eq7.operator.bits))); Eq. 8 "
-                           + "\(NumberText.value(network.eq8.matrix.bound)) / \(NumberText.value(network.eq8.operator.bound))")
+                           + "\(NumberText.value(network.eq8.matrix.bound)) / \(NumberText.value(network.eq8.operator.bound))"
+                           + (network.tightening.map { t in
+                               "; sound Eq. 7 after folding \(NumberText.value(t.folded.eq7.operator.bound)), after rescaling "
+                                   + "\(NumberText.value(t.rescaled.eq7.operator.bound)) (\(NumberText.bits(t.rescaled.precision.operator.bits)), "
+                                   + "\(Self.factorText(t.rescaled.factor.operator)))"
+                           } ?? ""))
     }
 }

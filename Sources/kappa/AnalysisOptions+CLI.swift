@@ -21,16 +21,27 @@ struct NormOptions: ParsableArguments {
     @Option(help: "Worker threads for the per-layer norms (default: all cores).")
     var threads: Int?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Also report Eq. 7 after folding BatchNorm/constant scalings into the adjacent linear layers and after an optimised positive per-channel rescaling (both sound).",
+        discussion: "The rescaling search re-norms the weights a few dozen times (float32 iterations), then the kept points exactly."))
+    var rescale = true
+
+    @Option(help: "Evaluations of the bound while searching the rescaling.")
+    var rescaleSteps: Int = 40
+
     func validate() throws {
         guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }
         guard operatorTolerance > 0, operatorTolerance < 1 else { throw ValidationError("--operator-tolerance must be in (0, 1)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1") }
+        guard rescaleSteps >= 2 else { throw ValidationError("--rescale-steps must be ≥ 2") }
     }
 
     func analysisOptions(norm: NormMode, tensor: TensorOption) -> AnalysisOptions {
-        AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, operatorTolerance: operatorTolerance, exact: exact),
-                        output: tensor.name, perturb: tensor.perturbed,
-                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        var o = AnalysisOptions(norm: norm, spectral: SpectralOptions(tolerance: tolerance, operatorTolerance: operatorTolerance, exact: exact),
+                                output: tensor.name, perturb: tensor.perturbed,
+                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, rescale: rescale)
+        o.rescaleEvaluations = rescaleSteps
+        return o
     }
 }
 

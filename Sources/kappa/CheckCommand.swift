@@ -60,6 +60,13 @@ struct Check: ParsableCommand {
 
     var boundChoice: CheckBound { measurement.given && !domainOptions.given ? .measured : (bound ?? .eq7) }
 
+    /// The gate compares the plain Eq. 7/8 bounds: the rescaling search (an `analyze` report) is skipped.
+    var gateOptions: AnalysisOptions {
+        var o = normOptions.analysisOptions(norm: norm, tensor: tensor)
+        o.rescale = false
+        return o
+    }
+
     func run() throws {
         var entries: [CheckReport.Entry] = []
         var errors: [CheckReport.Failure] = []
@@ -79,12 +86,12 @@ struct Check: ParsableCommand {
                     let (domain, empirical) = try domainOptions.domain(graph, inputsPath: measurement.inputs)
                     var lower = domainOptions.lowerOptions
                     if self.gate == .upper { lower = nil }  // the certified upper end needs no search
-                    let result = try DomainAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor), domain: domain,
+                    let result = try DomainAnalysis.run(graph, options: gateOptions, domain: domain,
                                                         empirical: empirical, lower: lower, progress: progress.layers,
                                                         log: { progress.log($0) })
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits, end: self.gate))
                 } else {
-                    let result = try SensitivityAnalysis.run(graph, options: normOptions.analysisOptions(norm: norm, tensor: tensor),
+                    let result = try SensitivityAnalysis.run(graph, options: gateOptions,
                                                              progress: progress.layers)
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits))
                 }

@@ -9,6 +9,22 @@ extension TinyEvaluator {
         func unary(_ f: (Double) -> Double) -> T { T(v: x.v.map(f), s: x.s) }
         func axis(_ def: Int = -1) throws -> Int { try #require(Shapes.axis(n.int("axis") ?? def, rank: x.s.count)) }
         switch n.opType {
+        case "Transpose":
+            let perm = n.ints("perm") ?? Array((0..<x.s.count).reversed())
+            let out = perm.map { x.s[$0] }
+            let si = Shapes.strides(x.s), so = Shapes.strides(out)
+            var v = [Double](repeating: 0, count: x.v.count)
+            for o in v.indices {
+                var r = o, src = 0
+                for a in 0..<out.count { let c = r / so[a]; r %= so[a]; src += c * si[perm[a]] }
+                v[o] = x.v[src]
+            }
+            return T(v: v, s: out)
+        case "Reshape":
+            let target = try #require(ins[1]).v.map { Int($0) }
+            var out = target.enumerated().map { $0.element == 0 ? x.s[$0.offset] : $0.element }
+            if let i = out.firstIndex(of: -1) { out[i] = x.v.count / out.filter { $0 != -1 }.reduce(1, *) }
+            return T(v: x.v, s: out)
         case "Erf": return unary(erf)
         case "Mish": return unary { $0 * tanh(log1p(exp($0))) }
         case "Celu": let a = Double(n.float("alpha") ?? 1); return unary { max(0, $0) + min(0, a * (exp($0 / a) - 1)) }

@@ -17,10 +17,18 @@ public struct AnalysisOptions: Sendable {
     /// Sound elementwise bounds of the graph's tensors over an input domain (`--input-range`),
     /// from the interval evaluator; nil: no domain (products and normalisations stay unbounded).
     public var bounds: [String: TensorBounds]?
+    /// Also compute the folded and rescaled Eq. 7 bounds (DESIGN.md §1.9, ``RescalingResult``).
+    public var rescale: Bool = true
+    /// At most this many evaluations of the bound while searching the rescaling.
+    public var rescaleEvaluations: Int = 40
+    /// At most this many subspace iterations per weight layer and evaluation (warm-started,
+    /// stopped when the top value settles to 1e-5; 4× at the starting points).
+    public var rescaleIterations: Int = 20
 
     public init(norm: NormMode = .matrix, spectral: SpectralOptions = .init(), output: String? = nil,
                 perturb: [String]? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                bounds: [String: TensorBounds]? = nil) {
+                bounds: [String: TensorBounds]? = nil, rescale: Bool = true) {
+        self.rescale = rescale
         self.norm = norm
         self.spectral = spectral
         self.output = output
@@ -80,6 +88,9 @@ public struct NodeAnalysis: Sendable {
     public var reason: String?
     /// Unbounded, but an input domain would bound it (KAPPA006).
     public var domainWouldBound = false
+    /// Weight layers: L after folding and after the optimised rescaling (§1.9), when computed.
+    public var lipschitzFolded: ModePair?
+    public var lipschitzRescaled: ModePair?
 }
 
 public struct NetworkResult: Sendable {
@@ -88,6 +99,9 @@ public struct NetworkResult: Sendable {
     public var eq7: ModePair
     public var eq8: ModePair
     public var roundingPoints: Int
+    /// Eq. 7 after folding and after the optimised rescaling (DESIGN.md §1.9); nil when not
+    /// computed (disabled, nothing to rescale, or an unbounded network).
+    public var tightening: RescalingResult?
 
     public var eq7Precision: (matrix: Precision, operator: Precision) {
         (Precision(kappa: eq7.matrix), Precision(kappa: eq7.operator))

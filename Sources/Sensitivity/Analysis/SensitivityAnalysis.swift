@@ -63,9 +63,12 @@ public enum SensitivityAnalysis {
         let y = plan.output.tensor
         let gains = propagate(graph, rules: rules, entries: plan.context.dependence.entries.map(\.tensor), output: y)
         let (points, eq8) = roundingPoints(plan, gains: gains)
-        let network = NetworkResult(output: plan.output, entries: plan.context.dependence.entries,
+        var network = NetworkResult(output: plan.output, entries: plan.context.dependence.entries,
                                     eq7: gains.forward[y] ?? .zero, eq8: eq8, roundingPoints: points.count)
-        let nodes = table(plan, rules: rules, gains: gains, norms: norms, eq7: network.eq7)
+        if options.rescale, network.eq7.isFinite, network.eq7.operator > 0 {
+            network.tightening = Rescaling.run(graph, plan: plan, rules: rules, norms: norms, original: network.eq7, options: options)
+        }
+        let nodes = table(plan, rules: rules, gains: gains, norms: norms, eq7: network.eq7, tightening: network.tightening)
         return AnalysisResult(norm: options.norm, nodes: nodes, network: network,
                               findings: Findings.analysis(nodes: nodes, network: network, domainDeclared: options.bounds != nil),
                               notes: [plan.output.note].compactMap { $0 })
@@ -192,7 +195,8 @@ public enum SensitivityAnalysis {
 
     // MARK: Stage 5
 
-    static func table(_ plan: Plan, rules: [Int: NodeRule], gains: Gains, norms: [WeightNorms], eq7: ModePair) -> [NodeAnalysis] {
+    static func table(_ plan: Plan, rules: [Int: NodeRule], gains: Gains, norms: [WeightNorms], eq7: ModePair,
+                      tightening: RescalingResult? = nil) -> [NodeAnalysis] {
         var rows: [NodeAnalysis] = []
         var w = 0
         for p in plan.nodes {
@@ -212,6 +216,10 @@ public enum SensitivityAnalysis {
                                      gainToOutput: first.flatMap { gains.backward[$0] } ?? .zero,
                                      share: share(rule.lipschitz, eq7), status: rule.status, reason: rule.reason,
                                      domainWouldBound: rule.domainWouldBound))
+            if weight != nil, let t = tightening, w - 1 < t.foldedLayers.count {
+                rows[rows.count - 1].lipschitzFolded = t.foldedLayers[w - 1]
+                rows[rows.count - 1].lipschitzRescaled = t.rescaledLayers[w - 1]
+            }
         }
         return rows
     }
