@@ -24,3 +24,50 @@ public enum QuantRun {
         }
     }
 }
+
+/// `kappa quant --max-error E`: a mixed-precision plan.
+extension QuantRun {
+    public struct Plan: Sendable {
+        public var maxError: Double
+        /// Nodes kept in float32 (weights and activations), most sensitive first.
+        public var excluded: [String]
+        /// The all-at-once measured error after each exclusion (first: nothing excluded).
+        public var steps: [(excluded: String?, stats: QuantMeasurement.Stats)]
+        public var met: Bool
+        /// The plan's settings (the input settings with the excluded nodes at fp32).
+        public var settings: QuantSettings
+        public var final: QuantMeasurement.Stats { steps.last?.stats ?? steps[0].stats }
+    }
+
+    /// Greedy: while the measured all-at-once error max‖f_Q(x) − f(x)‖₂ over the feeds exceeds
+    /// `maxError`, keep the quantized layer whose measured error alone is the largest (ties:
+    /// the larger static share) in float32, and measure again. Costs (layers + 2)·N passes for
+    /// the per-layer measurement plus N per step.
+    public static func plan(_ graph: ModelGraph, analysis: QuantAnalysis.Result, measured: QuantMeasurement.Result,
+                            feeds: [[String: Value]], maxError: Double, domain: InputDomain?) throws -> Plan {
+        var settings = analysis.settings
+        var steps: [(String?, QuantMeasurement.Stats)] = [(nil, measured.all)]
+        var excluded: [String] = []
+        let reference = try QuantMeasurement.outputs(graph, output: analysis.output, feeds: feeds)
+        let staticTerm = Dictionary(uniqueKeysWithValues: analysis.layers.map { ($0.node, $0.term ?? $0.weightTermPerUnit) })
+        var order = measured.perLayer.filter { p in
+            analysis.targets.contains { $0.layer.node == p.node && ($0.weights != .float32 || $0.activations != .float32) }
+        }
+        order.sort { a, b in
+            a.stats.maxError != b.stats.maxError ? a.stats.maxError > b.stats.maxError : (staticTerm[a.node] ?? 0) > (staticTerm[b.node] ?? 0)
+        }
+        var current = measured.all
+        var targets = analysis.targets
+        for p in order where current.maxError > maxError {
+            settings.overrides[p.node] = .init(weights: .float32, activations: .float32)
+            excluded.append(p.node)
+            for k in targets.indices where targets[k].layer.node == p.node {
+                targets[k].weights = .float32
+                targets[k].activations = .float32
+            }
+            current = try QuantMeasurement.measureAll(graph, targets: targets, output: analysis.output, feeds: feeds, reference: reference)
+            steps.append((p.node, current))
+        }
+        return Plan(maxError: maxError, excluded: excluded, steps: steps, met: current.maxError <= maxError, settings: settings)
+    }
+}
