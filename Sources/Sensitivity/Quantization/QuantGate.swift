@@ -12,6 +12,11 @@ public enum QuantGate {
         public var value: Double?
         public var passed: Bool
         public var finding: Finding?
+
+        enum CodingKeys: String, CodingKey {
+            case basis, value, passed, finding
+            case maxError = "max_error"
+        }
     }
 
     public static func evaluate(bound: Double?, measured: Double?, maxError: Double, scheme: String) -> Outcome {
