@@ -83,4 +83,21 @@ struct QuantCLITests {
             #expect(!e.isEmpty)
         }
     }
+
+    @Test func diffGate() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = CLITests.packageRoot.appendingPathComponent("Tests/ReferenceTests/OpCases").path
+        let f = "\(cases)/family_qcnn_float/model.onnx", q = "\(cases)/family_qcnn_qdq_static/model.onnx"
+        let (same, out, e0) = try CLITests.run(["diff", f, f, "--max-divergence", "0", "--format", "json"], in: dir)
+        #expect(same == 0, "\(e0)")
+        let d = try Self.json(out)
+        #expect((d["max_relative"] as? NSNumber)?.doubleValue == 0 && (d["layers"] as? [Any])?.count == 3)
+        let (loose, _, _) = try CLITests.run(["diff", f, q, "--max-divergence", "0.01"], in: dir)
+        #expect(loose == 0)
+        let (tight, sarif, _) = try CLITests.run(["diff", f, q, "--max-divergence", "0.001", "--format", "sarif"], in: dir)
+        #expect(tight == 1 && sarif.contains("KAPPA008"))
+        let (bad, _, err) = try CLITests.run(["diff", f, "broken.onnx"], in: dir)
+        #expect(bad == 2 && err.contains("broken.onnx"))
+    }
 }
