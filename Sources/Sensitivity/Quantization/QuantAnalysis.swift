@@ -147,7 +147,7 @@ public enum QuantAnalysis {
         for (l, w, d, axis) in cands {
             let ws = settings.weights(for: l.node), acts = settings.activations(for: l.node)
             let values = l.weight.floats()
-            let q = WeightQuantizer.quantize(values, dims: l.weight.dims, scheme: ws, axis: axis)
+            let q = WeightQuantizer.quantize(values, dims: l.weight.dims, scheme: ws, axis: axis, keepCodes: false)
             var delta = [Float](repeating: 0, count: values.count)
             var f = 0.0, df = 0.0, mx = 0.0
             for i in values.indices {

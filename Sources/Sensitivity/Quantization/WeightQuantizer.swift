@@ -79,8 +79,8 @@ public enum WeightQuantizer {
     }
 
     /// Q(W): `values` row-major with `dims`; `axis` the output-channel axis for per-channel
-    /// schemes (ignored per tensor).
-    public static func quantize(_ values: [Float], dims: [Int], scheme: WeightScheme, axis: Int) -> Result {
+    /// schemes (ignored per tensor). `keepCodes: false` leaves `codes` empty (large layers).
+    public static func quantize(_ values: [Float], dims: [Int], scheme: WeightScheme, axis: Int, keepCodes: Bool = true) -> Result {
         switch scheme {
         case .float32:
             return Result(values: values, grids: [], codes: [], axis: nil)
@@ -94,8 +94,14 @@ public enum WeightQuantizer {
             if granularity == .tensor || dims.isEmpty || axis < 0 || axis >= dims.count {
                 let finite = values.filter(\.isFinite)
                 let g = grid(finite.min() ?? 0, finite.max() ?? 0)
-                let q = values.map(g.quantize)
-                return Result(values: q.map(g.dequantize), grids: [g], codes: q, axis: nil)
+                var q = keepCodes ? [Int](repeating: 0, count: values.count) : []
+                var out = [Float](repeating: 0, count: values.count)
+                for i in values.indices {
+                    let c = g.quantize(values[i])
+                    out[i] = g.dequantize(c)
+                    if keepCodes { q[i] = c }
+                }
+                return Result(values: out, grids: [g], codes: q, axis: nil)
             }
             let n = dims[axis], inner = dims[(axis + 1)...].reduce(1, *), outer = dims[..<axis].reduce(1, *)
             var lo = [Float](repeating: 0, count: n), hi = [Float](repeating: 0, count: n)
@@ -110,13 +116,14 @@ public enum WeightQuantizer {
                 }
             }
             let grids = (0..<n).map { grid(lo[$0], hi[$0]) }
-            var q = [Int](repeating: 0, count: values.count), out = [Float](repeating: 0, count: values.count)
+            var q = keepCodes ? [Int](repeating: 0, count: values.count) : [], out = [Float](repeating: 0, count: values.count)
             for o in 0..<outer {
                 for c in 0..<n {
                     let g = grids[c], base = (o * n + c) * inner
                     for i in base..<(base + inner) {
-                        q[i] = g.quantize(values[i])
-                        out[i] = g.dequantize(q[i])
+                        let c = g.quantize(values[i])
+                        out[i] = g.dequantize(c)
+                        if keepCodes { q[i] = c }
                     }
                 }
             }
