@@ -327,7 +327,7 @@ if [ "$what" = quant ] || [ "$what" = all ]; then
       echo "{\"cmd\": \"$cmd\", \"wall_s\": $wall, \"cpu_s\": $(echo "$user + $sys" | bc), \"rss_kb\": $rss}" >> "$out/quant.jsonl"
     done
   done
-  for spec in "$root/samples/digits_cnn/model.onnx input=0,1 16" "$models/writer_alexnet.onnx data=0,1 2"; do
+  for spec in "$root/samples/digits_cnn/model.onnx input=0,1 16" "$models/writer_alexnet.onnx data_0=0,1 2"; do
     set -- $spec
     [ -f "$1" ] || continue
     /usr/bin/time -f '%e %M' -o "$out/quant.time" "$bin/kappa" quant "$1" --weights int8-channel --activations uint8 --input-range "$2" \
@@ -338,7 +338,7 @@ out,name,n=sys.argv[1],sys.argv[2],int(sys.argv[3])
 d=json.load(open(f"{out}/quant_measured.json")); w,rss=open(f"{out}/quant.time").read().split()[-2:]
 net=d["network"]; L=len(d["layers"])
 print(f"{name.split('/')[-1]} measured (--synthetic {n}): {net['forward_passes']} forward passes = (layers {L} + 2)·{n}, "
-      f"{float(w):.1f} s whole command, bound {net['bound']:.4g} vs measured {net['measured']['max_error']:.4g}, peak RSS {int(rss)/1e3:.0f} MB")
+      f"{float(w):.2f} s whole command, bound {net['bound']:.4g} vs measured {net['measured']['max_error']:.4g}, peak RSS {int(rss)/1e3:.0f} MB")
 PY
   done
   "$py" - "$out" <<'PY' | tee -a "$out/quant.txt"

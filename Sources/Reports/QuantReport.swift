@@ -44,6 +44,7 @@ public struct QuantReport: Codable, Sendable {
         public var deltaFrobenius: JSONNumber
         public var deltaSigma: JSONNumber
         public var deltaOperator: JSONNumber
+        public var deltaIterations: Int
         public var maxAbsError: JSONNumber
         public var sqnrDb: JSONNumber
         public var channelSpread: JSONNumber
@@ -64,7 +65,7 @@ public struct QuantReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case index, node, op, weight, weights, activations, frobenius, predicted, share, measured, ratio
             case weightShape = "weight_shape", deltaFrobenius = "delta_frobenius", deltaSigma = "delta_sigma"
-            case deltaOperator = "delta_operator", maxAbsError = "max_abs_error", sqnrDb = "sqnr_db", channelSpread = "channel_spread"
+            case deltaOperator = "delta_operator", deltaIterations = "delta_iterations", maxAbsError = "max_abs_error", sqnrDb = "sqnr_db", channelSpread = "channel_spread"
             case sigmaOperator = "sigma_operator", inputSupNorm = "input_sup_norm", activationStep = "activation_step"
             case activationError = "activation_error", gainToOutput = "gain_to_output", errorPerUnitInput = "error_per_unit_input"
             case weightTerm = "weight_term", activationTerm = "activation_term"
@@ -137,7 +138,7 @@ public struct QuantReport: Codable, Sendable {
             let predicted = l.term
             return Layer(index: k + 1, node: l.node, op: l.op, weight: l.weight, weightShape: l.shape, weights: l.weights.description,
                          activations: l.activations.description, frobenius: JSONNumber(l.frobenius), deltaFrobenius: JSONNumber(l.deltaFrobenius),
-                         deltaSigma: JSONNumber(l.deltaSigma), deltaOperator: JSONNumber(l.deltaOperator), maxAbsError: JSONNumber(l.maxAbsError),
+                         deltaSigma: JSONNumber(l.deltaSigma), deltaOperator: JSONNumber(l.deltaOperator), deltaIterations: l.deltaIterations, maxAbsError: JSONNumber(l.maxAbsError),
                          sqnrDb: JSONNumber(l.sqnr), channelSpread: JSONNumber(l.channelSpread), sigmaOperator: JSONNumber(l.sigma),
                          inputSupNorm: JSONNumber(l.inputSupNorm), activationStep: JSONNumber(l.activationStep),
                          activationError: JSONNumber(l.activationError), gainToOutput: JSONNumber(l.gainToOutput),

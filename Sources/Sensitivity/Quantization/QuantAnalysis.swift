@@ -19,7 +19,9 @@ import ONNX
 ///    step η, clamping to ±max then rounding gives |R(x̃) − x| ≤ (1+u)|x̃ − x| + u|x| + η
 ///    (+ (|x| − max)⁺ where x itself saturates). By the triangle inequality in ℓ2:
 ///    ‖R(x̃) − x‖ ≤ (1+u)‖δ_x‖ + e, e = (s/2)·√n (integers, u = 0) or u·sup‖x‖ + η·√n
-///    (+ √n·(M − max)⁺, M = sup|x|) — plus 2⁻²²·(M + s)·√n of float32 slack.
+///    (+ √n·(M − max)⁺, M = sup|x|) — plus (2⁻¹⁵·s + 2⁻²²·(M + s))·√n of float32 slack: the
+///    scale is stored in float32 (the grid's ends move by ≤ 255·2⁻²⁴·s + 2⁻²⁴·M) and x/s and
+///    (q − z)·s are evaluated in float32.
 /// 2. **A weight layer.** δ_y = A(Q(W))(R(x̃) − x) + A(ΔW)x, so with
 ///    ‖A(Q(W))‖ ≤ ‖A(W)‖ + ‖A(ΔW)‖ (the triangle inequality) and the operator bounds of
 ///    ``WeightLayer/computeNorms(mode:options:)`` applied to W and to ΔW on the same geometry:
@@ -68,6 +70,8 @@ public enum QuantAnalysis {
         /// σ_matrix(ΔW) (Lanczos/LAPACK) and the operator bound of ΔW on the layer's geometry.
         public var deltaSigma: Double
         public var deltaOperator: Double
+        /// Lanczos iterations of σ_matrix(ΔW) (0: LAPACK).
+        public var deltaIterations: Int
         public var maxAbsError: Double
         /// 20·log10(‖W‖_F / ‖ΔW‖_F); +∞ when ΔW = 0.
         public var sqnr: Double
@@ -138,7 +142,6 @@ public enum QuantAnalysis {
         let names = Set(cands.map(\.0.node))
         for n in settings.overrides.keys.sorted() where !names.contains(n) { throw .unknownNode(path: path, node: n) }
         let layers = plan.weightLayers
-        let norms = wNorms ?? WeightLayers.computeNorms(layers, mode: norm, options: spectral, threads: threads)
 
         // Q(W), ΔW and its norms per candidate.
         var targets: [Target] = []
@@ -169,7 +172,16 @@ public enum QuantAnalysis {
             }
             targets.append(Target(layer: l, weightInput: w, dataInput: d, axis: axis, weights: ws, activations: acts, quantized: q.values, grid: grid))
         }
-        let deltaNorms = WeightLayers.computeNorms(deltaLayers, mode: norm, options: spectral, threads: threads)
+        // One pool for the norms of every W and every ΔW (largest first across both sets).
+        let norms: [WeightNorms], deltaNorms: [WeightNorms]
+        if let wNorms {
+            norms = wNorms
+            deltaNorms = WeightLayers.computeNorms(deltaLayers, mode: norm, options: spectral, threads: threads)
+        } else {
+            let both = WeightLayers.computeNorms(layers + deltaLayers, mode: norm, options: spectral, threads: threads)
+            norms = Array(both[..<layers.count])
+            deltaNorms = Array(both[layers.count...])
+        }
 
         // Perturbed rules: (σ_W + σ_ΔW)(1 + u) at every quantized layer.
         var rules = SensitivityAnalysis.rules(plan, norms: norms)
@@ -192,7 +204,7 @@ public enum QuantAnalysis {
             sources.append((l.weight.name, s, sd))
             let st = stats[k]
             rows.append(Layer(node: l.node, op: l.op, weight: l.weight.name, shape: l.weight.dims, weights: t.weights, activations: t.activations,
-                              frobenius: st.frob, deltaFrobenius: st.dfrob, deltaSigma: deltaNorms[k].sigmaMatrix ?? .nan, deltaOperator: sd,
+                              frobenius: st.frob, deltaFrobenius: st.dfrob, deltaSigma: deltaNorms[k].sigmaMatrix ?? .nan, deltaOperator: sd, deltaIterations: deltaNorms[k].matrixEstimate?.iterations ?? 0,
                               maxAbsError: st.maxAbs, sqnr: st.dfrob > 0 ? 20 * log10(st.frob / st.dfrob) : .infinity,
                               channelSpread: st.spread, sigma: sw, inputSupNorm: sup, activationError: e, activationStep: step,
                               gainToOutput: 0, weightTermPerUnit: 0, weightTerm: sup.map { sd * $0 },
@@ -236,7 +248,7 @@ public enum QuantAnalysis {
         case .int:
             guard let g = t.grid, let b, b.isFinite else { return (0, nil, nil) }
             let s = Double(g.scale), m = b.maxMagnitude
-            return (0, (s / 2 + slackUnit * (m + s)) * n.squareRoot(), s)
+            return (0, (s / 2 * (1 + 0x1p-14) + slackUnit * (m + s)) * n.squareRoot(), s)
         case let .float(f):
             guard let b, b.isFinite else { return (f.unitRoundoff, nil, nil) }
             let m = b.maxMagnitude, u = f.unitRoundoff
