@@ -74,6 +74,9 @@ struct Quant: ParsableCommand {
     @Option(help: "Seed of the synthetic inputs.")
     var seed: UInt64 = 0
 
+    @Flag(help: "Integer activation scales from the observed ranges of the --inputs/--synthetic data (MinMax calibration) instead of the domain's interval bounds; the static bound then adds each clipping term.")
+    var calibrate = false
+
     @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error plan as JSON to FILE.", valueName: "FILE"))
     var planOut: String?
 
@@ -89,6 +92,7 @@ struct Quant: ParsableCommand {
         if quant.maxError != nil && inputs == nil && synthetic == nil {
             throw ValidationError("--max-error plans on measured errors: give --inputs PATH or --synthetic N (for a static gate use kappa check --max-error)")
         }
+        if calibrate && inputs == nil && synthetic == nil { throw ValidationError("--calibrate takes the ranges from --inputs PATH or --synthetic N") }
         if planOut != nil && quant.maxError == nil { throw ValidationError("--plan-out writes the --max-error plan: give --max-error E") }
     }
 
@@ -96,11 +100,18 @@ struct Quant: ParsableCommand {
         let graph = try modelOptions.load(model)
         let settings = try quant.settings()
         let domain = domainOptions.given ? try domainOptions.domain(graph, inputsPath: inputs).0 : nil
-        let result = try Self.analyse(graph, settings: settings, domain: domain, norm: norm, normOptions: normOptions, tensor: tensor)
+        let measuring = inputs != nil || synthetic != nil
+        let feeds = measuring ? try Self.feeds(graph, inputs: inputs, synthetic: synthetic, seed: seed, domain: domain) : []
+        var ranges: [String: ClosedRange<Float>]?
+        if calibrate {
+            do { ranges = try QuantRun.calibrate(graph, settings: settings, output: tensor.name, perturb: tensor.perturbed, feeds: feeds) } catch {
+                throw KappaError("\(model): calibration: \(error.localizedDescription)")
+            }
+        }
+        let result = try Self.analyse(graph, settings: settings, domain: domain, norm: norm, normOptions: normOptions, tensor: tensor, ranges: ranges)
         var measured: QuantMeasurement.Result?
         var plan: QuantRun.Plan?
-        if inputs != nil || synthetic != nil {
-            let feeds = try Self.feeds(graph, inputs: inputs, synthetic: synthetic, seed: seed, domain: domain)
+        if measuring {
             do {
                 let m = try QuantMeasurement.measure(graph, targets: result.targets, output: result.output, feeds: feeds)
                 measured = m
@@ -117,11 +128,11 @@ struct Quant: ParsableCommand {
     }
 
     static func analyse(_ graph: ModelGraph, settings: QuantSettings, domain: InputDomain?, norm: NormMode, normOptions: NormOptions,
-                        tensor: TensorOption) throws -> QuantAnalysis.Result {
+                        tensor: TensorOption, ranges: [String: ClosedRange<Float>]? = nil) throws -> QuantAnalysis.Result {
         let o = normOptions.analysisOptions(norm: norm, tensor: tensor)
         do {
             return try QuantRun.analyse(graph, settings: settings, domain: domain, output: o.output, perturb: o.perturb, norm: norm,
-                                        spectral: o.spectral, threads: o.threads)
+                                        spectral: o.spectral, threads: o.threads, ranges: ranges)
         } catch let e as SensitivityError { throw e } catch { throw KappaError(error.localizedDescription) }
     }
 

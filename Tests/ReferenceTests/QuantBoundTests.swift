@@ -66,6 +66,33 @@ struct QuantBoundTests {
         }
     }
 
+    /// Calibrated integer grids (observed min/max of 5 inputs, onnxruntime's MinMax): at the
+    /// other 100 points activations leave the calibrated range and clip; the bound's clipping
+    /// term keeps it sound.
+    @Test(arguments: 0..<3)
+    func boundHoldsWithCalibratedRanges(_ m: Int) throws {
+        let (name, spec, range) = Self.models()[m]
+        let g = try IntervalTests.load(spec, "quant-cal-\(name)")
+        let d = try Self.domain(g, range)
+        let calibration = try QuantRun.syntheticFeeds(g, count: 5, seed: 99, domain: d)
+        let feeds = try QuantRun.syntheticFeeds(g, count: 100, seed: 8, domain: d)
+        for (w, a) in [(WeightScheme.int(bits: 8, granularity: .channel), ActivationScheme.int(signed: false)), (.int(bits: 4, granularity: .tensor), .int(signed: true))] {
+            let settings = QuantSettings(weights: w, activations: a)
+            let ranges = try QuantRun.calibrate(g, settings: settings, feeds: calibration)
+            #expect(!ranges.isEmpty)
+            // The 100 points do leave the calibrated ranges (so clipping happens).
+            let seen = try QuantRun.calibrate(g, settings: settings, feeds: feeds)
+            #expect(seen.contains { t, r in ranges[t].map { r.lowerBound < $0.lowerBound || r.upperBound > $0.upperBound } ?? false })
+            let r = try QuantRun.analyse(g, settings: settings, domain: d, norm: .operator, ranges: ranges)
+            let bound = try #require(r.bound)
+            // The calibrated grids are narrower than the interval ones.
+            let wide = try QuantRun.analyse(g, settings: settings, domain: d, norm: .operator)
+            for (t, u) in zip(r.targets, wide.targets) { #expect((t.grid?.scale ?? 0) <= (u.grid?.scale ?? 0)) }
+            let measured = try QuantMeasurement.measure(g, targets: r.targets, output: r.output, feeds: feeds, perLayer: false)
+            #expect(measured.all.maxError > 0 && bound >= measured.all.maxError, "\(name) \(w)/\(a): \(bound) < \(measured.all.maxError)")
+        }
+    }
+
     /// One Gemm, uint8 activations and int8 weights: the engine's fake-quantized output equals
     /// Q(W)·R(x) + b evaluated in float64 from the scheme's own grids (within float32 rounding).
     @Test func simulationMatchesHandEvaluation() throws {

@@ -10,10 +10,35 @@ public enum QuantRun {
     /// The static analysis, with the domain's interval bounds when a domain is given.
     public static func analyse(_ graph: ModelGraph, settings: QuantSettings, domain: InputDomain?, output: String? = nil,
                                perturb: [String]? = nil, norm: NormMode = .matrix, spectral: SpectralOptions = .init(),
-                               threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> QuantAnalysis.Result {
+                               threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                               ranges: [String: ClosedRange<Float>]? = nil) throws -> QuantAnalysis.Result {
         let bounds = try domain.map { d throws(ReferenceError) in try IntervalEvaluator.bounds(graph: graph, domain: d.bounds) }
         return try QuantAnalysis.run(graph, settings: settings, output: output, perturb: perturb, bounds: bounds, norm: norm,
-                                     spectral: spectral, threads: threads)
+                                     spectral: spectral, threads: threads, ranges: ranges)
+    }
+
+    /// The observed min/max of every quantizable layer's input over `feeds` (onnxruntime's MinMax
+    /// calibration), by tensor name.
+    public static func calibrate(_ graph: ModelGraph, settings: QuantSettings, output: String? = nil, perturb: [String]? = nil,
+                                 feeds: [[String: Value]]) throws -> [String: ClosedRange<Float>] {
+        let plan = try SensitivityAnalysis.plan(graph, options: AnalysisOptions(output: output, perturb: perturb))
+        let tensors = Array(Set(QuantAnalysis.candidates(plan).map(\.0.input))).sorted()
+        guard !tensors.isEmpty else { return [:] }
+        let engine = try Engine(graph: graph, outputs: tensors, requireDependence: false)
+        var lo: [String: Float] = [:], hi: [String: Float] = [:]
+        for f in feeds {
+            let trace = try engine.forward(f, keepAll: true)
+            for t in tensors {
+                guard let v = trace.values[t] ?? f[t] else { continue }
+                for x in v.data where x.isFinite {
+                    lo[t] = min(lo[t] ?? x, x)
+                    hi[t] = max(hi[t] ?? x, x)
+                }
+            }
+        }
+        var out: [String: ClosedRange<Float>] = [:]
+        for t in tensors { if let a = lo[t], let b = hi[t] { out[t] = a...b } }
+        return out
     }
 
     /// `count` seeded feeds: float inputs uniform in the domain (or [0, 1]), the others by the

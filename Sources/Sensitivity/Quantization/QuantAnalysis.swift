@@ -21,7 +21,11 @@ import ONNX
 ///    ‖R(x̃) − x‖ ≤ (1+u)‖δ_x‖ + e, e = (s/2)·√n (integers, u = 0) or u·sup‖x‖ + η·√n
 ///    (+ √n·(M − max)⁺, M = sup|x|) — plus (2⁻¹⁵·s + 2⁻²²·(M + s))·√n of float32 slack: the
 ///    scale is stored in float32 (the grid's ends move by ≤ 255·2⁻²⁴·s + 2⁻²⁴·M) and x/s and
-///    (q − z)·s are evaluated in float32.
+///    (q − z)·s are evaluated in float32. A grid from calibrated ranges (`ranges`: the observed
+///    min/max, onnxruntime's MinMax calibration) need not hold every x: then
+///    |R(x̃) − x| ≤ s/2 + |x̃ − x| + dist(x, [a, b]) (R(x̃) is within s/2 of clamp(x̃, a, b), and
+///    clamping is 1-Lipschitz), with dist(x, [a, b]) ≤ max(0, hi − b, a − lo) from the
+///    intervals, and e gets ‖dist‖₂.
 /// 2. **A weight layer.** δ_y = A(Q(W))(R(x̃) − x) + A(ΔW)x, so with
 ///    ‖A(Q(W))‖ ≤ ‖A(W)‖ + ‖A(ΔW)‖ (the triangle inequality) and the operator bounds of
 ///    ``WeightLayer/computeNorms(mode:options:)`` applied to W and to ΔW on the same geometry:
@@ -131,7 +135,7 @@ public enum QuantAnalysis {
     public static func run(_ graph: ModelGraph, settings: QuantSettings, output: String? = nil, perturb: [String]? = nil,
                            bounds: [String: TensorBounds]?, norm: NormMode = .matrix, spectral: SpectralOptions = .init(),
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                           wNorms: [WeightNorms]? = nil) throws(QuantError) -> Result {
+                           wNorms: [WeightNorms]? = nil, ranges: [String: ClosedRange<Float>]? = nil) throws(QuantError) -> Result {
         let plan: SensitivityAnalysis.Plan
         do { plan = try SensitivityAnalysis.plan(graph, options: AnalysisOptions(norm: norm, output: output, perturb: perturb)) } catch {
             throw .analysis(error.localizedDescription)
@@ -166,9 +170,13 @@ public enum QuantAnalysis {
             stats.append((f.squareRoot(), df.squareRoot(), mx, WeightQuantizer.channelSpread(values, dims: l.weight.dims, axis: axis)))
             var grid: IntegerGrid?
             if case let .int(signed) = acts {
-                guard let b = bounds?[l.input], b.isFinite else { throw .needsDomain(path: path, node: l.node, scheme: acts.description) }
-                grid = IntegerGrid(lo: Double(b.lo.min() ?? 0), hi: Double(b.hi.max() ?? 0), qmin: signed ? -128 : 0, qmax: signed ? 127 : 255,
-                                   symmetric: false)
+                let (qmin, qmax) = signed ? (-128, 127) : (0, 255)
+                if let r = ranges?[l.input] {
+                    grid = IntegerGrid(lo: Double(r.lowerBound), hi: Double(r.upperBound), qmin: qmin, qmax: qmax, symmetric: false)
+                } else {
+                    guard let b = bounds?[l.input], b.isFinite else { throw .needsDomain(path: path, node: l.node, scheme: acts.description) }
+                    grid = IntegerGrid(lo: Double(b.lo.min() ?? 0), hi: Double(b.hi.max() ?? 0), qmin: qmin, qmax: qmax, symmetric: false)
+                }
             }
             targets.append(Target(layer: l, weightInput: w, dataInput: d, axis: axis, weights: ws, activations: acts, quantized: q.values, grid: grid))
         }
@@ -248,7 +256,15 @@ public enum QuantAnalysis {
         case .int:
             guard let g = t.grid, let b, b.isFinite else { return (0, nil, nil) }
             let s = Double(g.scale), m = b.maxMagnitude
-            return (0, (s / 2 * (1 + 0x1p-14) + slackUnit * (m + s)) * n.squareRoot(), s)
+            // Clipping: the float value's distance to the grid's range [a, b] (calibrated ranges
+            // need not cover the domain's intervals): |R(x̃) − x| ≤ s/2 + |x̃ − x| + dist(x, [a, b]).
+            let (a, top) = g.range
+            var clip = 0.0
+            for i in 0..<b.count {
+                let d = max(0, Double(b.hi[i]) - top, a - Double(b.lo[i]))
+                clip += d * d
+            }
+            return (0, (s / 2 * (1 + 0x1p-14) + slackUnit * (m + s)) * n.squareRoot() + clip.squareRoot(), s)
         case let .float(f):
             guard let b, b.isFinite else { return (f.unitRoundoff, nil, nil) }
             let m = b.maxMagnitude, u = f.unitRoundoff
