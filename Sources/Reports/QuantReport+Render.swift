@@ -10,9 +10,11 @@ extension QuantReport {
              Self.db(l.sqnrDb), l.channelSpread.value.map { String(format: "%.1f", $0) } ?? "", NumberText.value(l.gainToOutput.value),
              l.predicted.value != nil ? NumberText.value(l.predicted.value) : NumberText.value(l.errorPerUnitInput.value) + "·‖x‖",
              NumberText.percent(l.share.value), l.measured.map { NumberText.value($0.maxError.value) } ?? "",
-             l.ratio.value.map { String(format: "%.1f×", $0) } ?? ""]
+             l.ratio.value.map(Self.ratio) ?? ""]
         }
     }
+
+    static func ratio(_ v: Double) -> String { v < 1e4 ? String(format: "%.1f×", v) : NumberText.value(v) + "×" }
 
     static let header = ["#", "node", "op", "scheme w/a", "‖ΔW‖₂", "‖ΔW‖_F", "SQNR dB", "spread", "gain out", "predicted", "share", "measured", "ratio"]
 
@@ -31,7 +33,7 @@ extension QuantReport {
             rows.append(["  relative error max / mean", "\(NumberText.value(m.maxRelativeError.value)) / \(NumberText.value(m.meanRelativeError.value))"])
             rows.append(["  SQNR", "\(Self.db(m.sqnrDb)) dB"])
             if let t = m.top1Agreement.value { rows.append(["  top-1 agreement", String(format: "%.1f%%", 100 * t)]) }
-            if let r = network.ratio.value { rows.append(["  bound / measured", String(format: "%.1f×", r)]) }
+            if let r = network.ratio.value { rows.append(["  bound / measured", Self.ratio(r)]) }
         }
         let width = rows.map(\.[0].count).max() ?? 0
         for r in rows { s += "  " + r[0] + String(repeating: " ", count: width - r[0].count + 2) + r[1] + "\n" }
