@@ -367,4 +367,45 @@ PY
   done
 fi
 
+# --- quant: static `kappa quant` against `kappa analyze` on VGG-19 (target: within 2x), and the
+# measured per-layer sensitivity ((layers + 2)·N forward passes) on the sample and on AlexNet.
+if [ "$what" = quant ] || [ "$what" = all ]; then
+  echo "== quant: kappa quant --weights int8 vs kappa analyze (VGG-19, median of ${KAPPA_BENCH_REPEATS:-3} interleaved runs)" >&2
+  : > "$out/quant.jsonl"
+  for _ in $(seq "${KAPPA_BENCH_REPEATS:-3}"); do
+    for cmd in analyze quant quant-domain; do
+      case $cmd in
+        analyze) args=(analyze "$models/vgg19.onnx") ;;
+        quant) args=(quant "$models/vgg19.onnx" --weights int8) ;;
+        quant-domain) args=(quant "$models/vgg19.onnx" --weights int8 --activations uint8 --input-range data_0=0,1) ;;
+      esac
+      /usr/bin/time -f '%e %U %S %M' -o "$out/quant.time" "$bin/kappa" "${args[@]}" --format json -o "$out/quant.json" 2>/dev/null
+      read -r wall user sys rss < <(tail -1 "$out/quant.time")
+      echo "{\"cmd\": \"$cmd\", \"wall_s\": $wall, \"cpu_s\": $(echo "$user + $sys" | bc), \"rss_kb\": $rss}" >> "$out/quant.jsonl"
+    done
+  done
+  for spec in "$root/samples/digits_cnn/model.onnx input=0,1 16" "$models/writer_alexnet.onnx data_0=0,1 2"; do
+    set -- $spec
+    [ -f "$1" ] || continue
+    /usr/bin/time -f '%e %M' -o "$out/quant.time" "$bin/kappa" quant "$1" --weights int8-channel --activations uint8 --input-range "$2" \
+      --synthetic "$3" --format json -o "$out/quant_measured.json" 2>/dev/null
+    "$py" - "$out" "$1" "$3" <<'PY' | tee -a "$out/quant.txt"
+import json,sys
+out,name,n=sys.argv[1],sys.argv[2],int(sys.argv[3])
+d=json.load(open(f"{out}/quant_measured.json")); w,rss=open(f"{out}/quant.time").read().split()[-2:]
+net=d["network"]; L=len(d["layers"])
+print(f"{name.split('/')[-1]} measured (--synthetic {n}): {net['forward_passes']} forward passes = (layers {L} + 2)·{n}, "
+      f"{float(w):.2f} s whole command, bound {net['bound']:.4g} vs measured {net['measured']['max_error']:.4g}, peak RSS {int(rss)/1e3:.0f} MB")
+PY
+  done
+  "$py" - "$out" <<'PY' | tee -a "$out/quant.txt"
+import json,sys,statistics
+rows=[json.loads(l) for l in open(f"{sys.argv[1]}/quant.jsonl")]
+med=lambda c,k: statistics.median(r[k] for r in rows if r["cmd"]==c)
+a=med("analyze","wall_s")
+for c in ["analyze","quant","quant-domain"]:
+    print(f"VGG-19 {c:12s}: wall {med(c,'wall_s'):.2f} s (x{med(c,'wall_s')/a:.2f} of analyze), cpu {med(c,'cpu_s'):.2f} s, peak RSS {med(c,'rss_kb')/1e3:.0f} MB")
+PY
+fi
+
 echo "results in $out/*.txt" >&2

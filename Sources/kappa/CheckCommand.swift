@@ -23,7 +23,9 @@ struct Check: ParsableCommand {
     var models: [String]
 
     @Option(name: .customLong("max-bits"), help: "The precision budget in bits.")
-    var maxBits: Int
+    var maxBits: Int?
+
+    @OptionGroup(title: "Quantization gate (--weights/--activations with --max-error)") var quant: QuantOptions
 
     @Option(help: "operator (default: sound bound) or matrix (the paper's estimator).")
     var norm: NormMode = .operator
@@ -46,6 +48,12 @@ struct Check: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
+        if quant.given || quant.maxError != nil {
+            guard quant.maxError != nil else { throw ValidationError("the quantization gate needs --max-error E") }
+            guard maxBits == nil else { throw ValidationError("give either --max-bits (precision gate) or --weights/--activations with --max-error (quantization gate)") }
+            return
+        }
+        guard let maxBits else { throw ValidationError("give --max-bits N (precision gate) or --weights/--activations with --max-error E (quantization gate)") }
         guard maxBits >= 1 else { throw ValidationError("--max-bits must be ≥ 1") }
         if gate == .lower && !domainOptions.given {
             throw ValidationError("--gate lower reads the bracket's certified lower end: give --input-range")
@@ -68,6 +76,8 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
+        if let maxError = quant.maxError { return try runQuant(maxError: maxError) }
+        let maxBits = self.maxBits ?? 0
         var entries: [CheckReport.Entry] = []
         var errors: [CheckReport.Failure] = []
         for path in models {
@@ -105,6 +115,48 @@ struct Check: ParsableCommand {
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
         if !errors.isEmpty { throw ExitCode(ExitStatus.error.rawValue) }
         if !report.passed && !exitZero { throw ExitCode(ExitStatus.gateFailed.rawValue) }
+    }
+}
+
+extension Check {
+    /// The quantization gate: per model the static sound bound on the output error (with
+    /// --input-range), or the largest measured error with --inputs/--synthetic, against E.
+    func runQuant(maxError: Double) throws {
+        var reports: [QuantReport] = []
+        var failed = false
+        for path in models {
+            do {
+                let graph = try modelOptions.load(path)
+                let settings = try quant.settings()
+                let domain = domainOptions.given ? try domainOptions.domain(graph, inputsPath: measurement.inputs).0 : nil
+                let result = try Quant.analyse(graph, settings: settings, domain: domain, norm: norm, normOptions: normOptions, tensor: tensor)
+                var measured: QuantMeasurement.Result?
+                if measurement.given {
+                    let feeds = try Quant.feeds(graph, inputs: measurement.inputs, synthetic: measurement.synthetic, seed: measurement.seed, domain: domain)
+                    do { measured = try QuantMeasurement.measure(graph, targets: result.targets, output: result.output, feeds: feeds, perLayer: false) } catch let e as KappaError { throw e } catch {
+                        throw KappaError("\(path): \(error.localizedDescription)")
+                    }
+                }
+                let scheme = "weights \(settings.weights), activations \(settings.activations)"
+                let gate = QuantGate.evaluate(bound: result.bound, measured: measured?.all.maxError, maxError: maxError, scheme: scheme)
+                reports.append(QuantReport(graph: graph, result: result, domain: domain, measured: measured, gate: gate))
+            } catch {
+                Diagnostics.error(error.localizedDescription)
+                failed = true
+            }
+        }
+        let text: String
+        switch outputOptions.format {
+        case .sarif, .github:
+            text = try FindingsRenderer.render(reports.flatMap(\.findings), format: outputOptions.format, modelPath: models.first ?? "")
+        case .json where reports.count != 1:
+            text = try encodeJSON(reports)
+        default:
+            text = try reports.map { try $0.render(outputOptions.format, color: outputOptions.useColor) }.joined(separator: "\n")
+        }
+        try outputOptions.emit(text)
+        if failed { throw ExitCode(ExitStatus.error.rawValue) }
+        if !reports.allSatisfy({ $0.gate?.passed ?? false }) && !exitZero { throw ExitCode(ExitStatus.gateFailed.rawValue) }
     }
 }
 

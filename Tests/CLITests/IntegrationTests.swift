@@ -62,7 +62,7 @@ struct IntegrationTests {
         let (code, out, _) = try CLITests.run(["--generate-completion-script", shell], in: Self.root)
         #expect(code == 0)
         let subs = try Self.subcommands()
-        #expect(subs == ["inspect", "analyze", "check", "validate", "run", "merge"])
+        #expect(subs == ["inspect", "analyze", "check", "validate", "quant", "diff", "run", "merge"])
         for sub in subs { #expect(out.contains(sub), "\(shell) completion lacks \(sub)") }
         #expect(out.contains("max-bits"), "\(shell) completion lacks check's --max-bits")
         if shell == "bash" { #expect(out.contains("complete -") && out.contains("kappa")) }

@@ -90,6 +90,23 @@ func checkAndInspectHTML() throws -> [String] {
     return [try check.render(.html), try InspectReport(g).render(.html)]
 }
 
+/// The quant page (static bound on a domain, measured errors, a plan) and the diff page of two
+/// MLPs, the second over its --max-divergence budget.
+func quantAndDiffHTML() throws -> (QuantReport, String, DiffReport, String) {
+    let g = try graph(SmallModels.tinyCNN(), "tiny.onnx")
+    let domain = try InputDomain.declared([try DomainSpec.parse("x=0,1").get()], graph: g).get()
+    let r = try QuantRun.analyse(g, settings: QuantSettings(weights: .int(bits: 8, granularity: .channel), activations: .int(signed: false)),
+                                 domain: domain, threads: 1)
+    let feeds = try QuantRun.syntheticFeeds(g, count: 3, seed: 1, domain: domain)
+    let m = try QuantMeasurement.measure(g, targets: r.targets, output: r.output, feeds: feeds)
+    let plan = try QuantRun.plan(g, analysis: r, measured: m, feeds: feeds, maxError: 1e-9, domain: domain)
+    let quant = QuantReport(graph: g, result: r, domain: domain, measured: m, plan: plan,
+                            gate: QuantGate.evaluate(bound: r.bound, measured: nil, maxError: 1e-9, scheme: "int8-channel/uint8"))
+    let a = try graph(SmallModels.mlp(seed: 3), "a.onnx"), b = try graph(SmallModels.mlp(seed: 4), "b.onnx")
+    let diff = DiffReport(float: a, export: b, result: try ModelDiff.run(float: a, export: b, threads: 1), maxDivergence: 0.1)
+    return (quant, try quant.render(.html), diff, try diff.render(.html))
+}
+
 func writeTemp(_ html: String, _ name: String) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kappa-html-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -172,6 +189,27 @@ struct HTMLReportTests {
         #expect(pages[2].contains("a&lt;b&gt;.onnx") && pages[2].contains("cannot read &amp; &lt;parse&gt;"))
     }
 
+    /// quant and diff pages: self-contained, with the per-layer error chart (one bar per
+    /// layer, plus the legend's swatches), every layer named in the table, the plan's nodes_to_exclude and the gate.
+    @Test func quantAndDiffPagesHaveTheErrorChart() throws {
+        let (quant, qpage, diff, dpage) = try quantAndDiffHTML()
+        for page in [qpage, dpage] {
+            #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg"))
+            for banned in ["<script", "<link", "<img", "<iframe", "src=", "url(", "@import", "javascript:"] {
+                #expect(!page.lowercased().contains(banned), "\(banned)")
+            }
+            let urls = page.components(separatedBy: "http").dropFirst().map { "http" + $0.prefix(23) }
+            #expect(urls.allSatisfy { $0 == "http://www.w3.org/2000/svg\"" }, "\(urls)")
+        }
+        #expect(qpage.components(separatedBy: "<rect class=\"bar").count - 1 >= quant.layers.filter { ($0.predicted.value ?? 0) > 0 }.count)
+        for l in quant.layers { #expect(qpage.contains(HTMLText.escape(l.node))) }
+        #expect(qpage.contains("nodes_to_exclude") && qpage.contains("FAIL"))
+        let diffBars = dpage.components(separatedBy: "<rect class=\"bar").count - 1  // one per layer, plus at most 2 legend swatches
+        #expect(diffBars >= diff.layers.count && diffBars <= diff.layers.count + 2)
+        for l in diff.layers { #expect(dpage.contains(HTMLText.escape(l.floatNode))) }
+        #expect(dpage.contains("FAIL"))
+    }
+
     @Test func validatePageHasThePlotAndTableI() throws {
         let (report, html) = try validateHTML()
         #expect(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""))
@@ -195,7 +233,8 @@ struct HTMLReportTests {
                          "svg", "desc", "g", "line", "polyline", "rect", "circle", "text"])
         let pages = [("analyze.html", try analyzeHTML().1), ("validate.html", try validateHTML().1)]
             + zip(["check.html", "inspect.html"], try checkAndInspectHTML()).map { ($0, $1) }
-        for (name, page) in pages {
+        let q = try quantAndDiffHTML()
+        for (name, page) in pages + [("quant.html", q.1), ("diff.html", q.3)] {
             let url = try writeTemp(page, name)
             let (code, _, err) = try HTMLTools.run(tool, ["--html", "--noout", url.path])
             #expect(code == 0, "\(name): \(err)")

@@ -17,6 +17,12 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     /// A node unbounded without an input domain that `--input-range` would bound (products,
     /// divisions, normalisations, exp/log/sqrt/pow).
     case needsDomain = "KAPPA006"
+    /// The output error of a quantization scheme (the static bound, or the measured error with
+    /// inputs) exceeds the `--max-error` budget (or cannot be bounded).
+    case quantErrorOverBudget = "KAPPA007"
+    /// A quantized or float16 export's weights diverge from the float model's beyond
+    /// `kappa diff --max-divergence`.
+    case exportDivergence = "KAPPA008"
 
     public var id: String { rawValue }
 
@@ -30,6 +36,8 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .precisionOverBudget: return "PrecisionOverBudget"
         case .boundViolated: return "BoundViolated"
         case .needsDomain: return "NeedsInputDomain"
+        case .quantErrorOverBudget: return "QuantizationErrorOverBudget"
+        case .exportDivergence: return "ExportDivergence"
         }
     }
 
@@ -42,6 +50,8 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .precisionOverBudget: return "Required precision exceeds the bit budget"
         case .boundViolated: return "Measured gain exceeds the sound bound"
         case .needsDomain: return "Unbounded without an input domain"
+        case .quantErrorOverBudget: return "Quantization error exceeds the error budget"
+        case .exportDivergence: return "Exported weights diverge from the float model"
         }
     }
 
@@ -54,6 +64,8 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
         case .precisionOverBudget: return "The bits the gated κ needs (⌈log₂ κ⌉ + 1) exceed --max-bits, or κ is unbounded and nothing can be certified."
         case .boundViolated: return "A measured ‖δy‖/‖δx‖ exceeds a bound Kappa calls sound. This is a defect in Kappa: please report it with the model."
         case .needsDomain: return "The op has no global Lipschitz bound (a product of variables, a division, a normalisation, exp/log/sqrt/pow), but it has one on a bounded input domain: declare it with --input-range NAME=LO,HI."
+        case .quantErrorOverBudget: return "The output error ‖f_Q(x) − f(x)‖₂ of the quantization scheme — Kappa's sound static bound over the input domain, or the largest error measured on --inputs/--synthetic — exceeds --max-error, or it cannot be bounded (no input domain, an unbounded node). `kappa quant --max-error` plans which layers to keep in higher precision."
+        case .exportDivergence: return "A matched weight layer's relative divergence ‖W_export − W_float‖_F / ‖W_float‖_F exceeds `kappa diff --max-divergence`: the export does not hold the weights of the float model it claims to quantize (a wrong checkpoint, a transposed or mis-scaled weight, a quantizer bug)."
         }
     }
 
@@ -61,7 +73,7 @@ public enum Rule: String, Sendable, Codable, CaseIterable {
     public var level: Finding.Severity {
         switch self {
         case .note: return .note
-        case .nonFiniteWeight, .precisionOverBudget, .boundViolated: return .error
+        case .nonFiniteWeight, .precisionOverBudget, .boundViolated, .quantErrorOverBudget, .exportDivergence: return .error
         case .unsupportedOp, .unboundedOp, .needsDomain: return .warning
         }
     }

@@ -1,0 +1,103 @@
+import Foundation
+import KappaTestSupport
+import Testing
+
+/// `kappa quant` and the quantization gate of `kappa check` end to end: exit codes 0/1/2, the
+/// JSON keys, KAPPA007 in SARIF/GitHub, the plan sidecar read back with --overrides, and the
+/// static prediction ≥ the measured error in every row.
+struct QuantCLITests {
+    static func json(_ s: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
+    }
+
+    @Test func quantJSONPredictionBoundsMeasurement() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, out, err) = try CLITests.run(["quant", "tiny.onnx", "--weights", "int8-channel", "--activations", "uint8",
+                                                  "--input-range", "x=0,1", "--synthetic", "20", "--format", "json"], in: dir)
+        #expect(code == 0, "\(err)")
+        let d = try Self.json(out)
+        for k in ["schema_version", "tool", "model", "findings", "layers", "network", "weights", "activations"] { #expect(d[k] != nil, "missing \(k)") }
+        let layers = try #require(d["layers"] as? [[String: Any]])
+        #expect(layers.count == 3)
+        for l in layers {
+            let predicted = try #require((l["predicted"] as? NSNumber)?.doubleValue)
+            let measured = try #require(((l["measured"] as? [String: Any])?["max_error"] as? NSNumber)?.doubleValue)
+            #expect(measured > 0 && predicted >= measured, "\(l["node"] ?? "")")
+            #expect(((l["sqnr_db"] as? NSNumber)?.doubleValue ?? 0) > 20)
+        }
+        let net = try #require(d["network"] as? [String: Any])
+        let bound = try #require((net["bound"] as? NSNumber)?.doubleValue)
+        let measured = try #require(((net["measured"] as? [String: Any])?["max_error"] as? NSNumber)?.doubleValue)
+        #expect(bound >= measured && ((net["ratio"] as? NSNumber)?.doubleValue ?? 0) >= 1)
+        #expect((net["forward_passes"] as? NSNumber)?.intValue == 20 * (3 + 2))
+    }
+
+    @Test func planSidecarReadsBack() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (code, out, err) = try CLITests.run(["quant", "tiny.onnx", "--weights", "int4", "--activations", "uint8", "--input-range", "x=0,1",
+                                                  "--synthetic", "10", "--max-error", "0.05", "--plan-out", "plan.json", "--format", "json"], in: dir)
+        #expect(code == 0, "\(err)")
+        let plan = try #require(try Self.json(out)["plan"] as? [String: Any])
+        let excluded = try #require(plan["nodes_to_exclude"] as? [String])
+        #expect(!excluded.isEmpty)
+        let steps = try #require(plan["steps"] as? [[String: Any]])
+        #expect(steps.count == excluded.count + 1)
+        let last = try #require(((steps.last?["measured"] as? [String: Any])?["max_error"] as? NSNumber)?.doubleValue)
+        #expect((plan["met"] as? Bool) == (last <= 0.05))
+        let sidecar = try Self.json(try String(contentsOf: dir.appendingPathComponent("plan.json"), encoding: .utf8))
+        let nodes = try #require(sidecar["nodes"] as? [String: [String: String]])
+        for n in excluded { #expect(nodes[n] == ["weights": "fp32", "activations": "fp32"]) }
+        // The sidecar as overrides reproduces the plan's final measured error.
+        let (c2, o2, e2) = try CLITests.run(["quant", "tiny.onnx", "--weights", "int4", "--activations", "uint8", "--input-range", "x=0,1",
+                                              "--synthetic", "10", "--overrides", "plan.json", "--format", "json"], in: dir)
+        #expect(c2 == 0, "\(e2)")
+        let again = try #require(((try Self.json(o2)["network"] as? [String: Any])?["measured"] as? [String: Any])?["max_error"] as? NSNumber)
+        #expect(abs(again.doubleValue - last) <= 1e-12 * max(1, last))
+    }
+
+    @Test func checkGateExitCodes() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["check", "mlp.onnx", "--weights", "int8", "--activations", "int8", "--input-range", "x=-1,1"]
+        let (pass, _, e1) = try CLITests.run(base + ["--max-error", "100"], in: dir)
+        #expect(pass == 0, "\(e1)")
+        let (fail, sarif, _) = try CLITests.run(base + ["--max-error", "1e-6", "--format", "sarif"], in: dir)
+        #expect(fail == 1)
+        #expect(sarif.contains("KAPPA007") && sarif.contains("QuantizationErrorOverBudget"))
+        let (gh, ghOut, _) = try CLITests.run(base + ["--max-error", "1e-6", "--format", "github"], in: dir)
+        #expect(gh == 1 && ghOut.hasPrefix("::error") && ghOut.contains("KAPPA007"))
+        // No domain and no inputs: nothing certified, the gate fails.
+        let (nodomain, _, _) = try CLITests.run(["check", "mlp.onnx", "--weights", "fp16", "--max-error", "100"], in: dir)
+        #expect(nodomain == 1)
+        // Measured: passes on a loose budget.
+        let (measured, _, e3) = try CLITests.run(["check", "mlp.onnx", "--weights", "int8", "--max-error", "100", "--synthetic", "5"], in: dir)
+        #expect(measured == 0, "\(e3)")
+        for bad in [["check", "mlp.onnx", "--weights", "int9", "--max-error", "1"],
+                    ["check", "mlp.onnx", "--weights", "int8"],
+                    ["check", "broken.onnx", "--weights", "int8", "--max-error", "1"],
+                    ["check", "mlp.onnx", "--weights", "int8", "--activations", "uint8", "--max-error", "1"]] {
+            let (c, _, e) = try CLITests.run(bad, in: dir)
+            #expect(c == 2, "\(bad): \(e)")
+            #expect(!e.isEmpty)
+        }
+    }
+
+    @Test func diffGate() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = CLITests.packageRoot.appendingPathComponent("Tests/ReferenceTests/OpCases").path
+        let f = "\(cases)/family_qcnn_float/model.onnx", q = "\(cases)/family_qcnn_qdq_static/model.onnx"
+        let (same, out, e0) = try CLITests.run(["diff", f, f, "--max-divergence", "0", "--format", "json"], in: dir)
+        #expect(same == 0, "\(e0)")
+        let d = try Self.json(out)
+        #expect((d["max_relative"] as? NSNumber)?.doubleValue == 0 && (d["layers"] as? [Any])?.count == 3)
+        let (loose, _, _) = try CLITests.run(["diff", f, q, "--max-divergence", "0.01"], in: dir)
+        #expect(loose == 0)
+        let (tight, sarif, _) = try CLITests.run(["diff", f, q, "--max-divergence", "0.001", "--format", "sarif"], in: dir)
+        #expect(tight == 1 && sarif.contains("KAPPA008"))
+        let (bad, _, err) = try CLITests.run(["diff", f, "broken.onnx"], in: dir)
+        #expect(bad == 2 && err.contains("broken.onnx"))
+    }
+}
