@@ -22,9 +22,9 @@ struct NormOptions: ParsableArguments {
     var threads: Int?
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Also report Eq. 7 after folding BatchNorm/constant scalings into the adjacent linear layers and after an optimised positive per-channel rescaling (both sound).",
-        discussion: "The rescaling search re-norms the weights a few dozen times (float32 iterations), then the kept points exactly."))
-    var rescale = true
+        "Also report Eq. 7 after folding BatchNorm/constant scalings into the adjacent linear layers and after an optimised positive per-channel rescaling (both sound). Default: on for models with at most 4 M weight elements.",
+        discussion: "The rescaling search re-norms the weights a few dozen times (float32 iterations), then the kept points exactly: on large models it costs several times the norms themselves."))
+    var rescale: Bool?
 
     @Option(help: "Evaluations of the bound while searching the rescaling.")
     var rescaleSteps: Int = 40

@@ -65,7 +65,8 @@ public enum SensitivityAnalysis {
         let (points, eq8) = roundingPoints(plan, gains: gains)
         var network = NetworkResult(output: plan.output, entries: plan.context.dependence.entries,
                                     eq7: gains.forward[y] ?? .zero, eq8: eq8, roundingPoints: points.count)
-        if options.rescale, network.eq7.isFinite, network.eq7.operator > 0 {
+        let rescale = options.rescale ?? (layers.reduce(0) { $0 + $1.weight.count } <= AnalysisOptions.autoRescaleLimit)
+        if rescale, network.eq7.isFinite, network.eq7.operator > 0 {
             network.tightening = Rescaling.run(graph, plan: plan, rules: rules, norms: norms, original: network.eq7, options: options)
         }
         let nodes = table(plan, rules: rules, gains: gains, norms: norms, eq7: network.eq7, tightening: network.tightening)
