@@ -1,3 +1,4 @@
+import Foundation
 import ONNX
 @testable import Reference
 
@@ -82,6 +83,11 @@ struct TestRandom {
     }
     mutating func floats(_ n: Int, _ lo: Double = -1, _ hi: Double = 1) -> [Float] {
         (0..<n).map { _ in Float(uniform(lo, hi)) }
+    }
+    /// Standard normal (Box–Muller).
+    mutating func gaussian() -> Double {
+        let u = max(uniform(0, 1), 1e-300), v = uniform(0, 1)
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
 

@@ -93,7 +93,7 @@ struct QuantSchemeTests {
     /// Closed forms: |Q(w) − w| ≤ scale/2 on a symmetric grid (no saturation: the absmax maps to
     /// ±127 exactly), Q of a multiple of the scale is exact, ties go to the even code.
     @Test func integerClosedForm() {
-        var rng = SplitMix(seed: 11)
+        var rng = TestRandom(seed: 11)
         let values = (0..<300).map { _ in Float(rng.gaussian() * 0.3) }
         let r = WeightQuantizer.quantize(values, dims: [10, 30], scheme: .int(bits: 8, granularity: .channel), axis: 0)
         for c in 0..<10 {
@@ -115,7 +115,7 @@ struct QuantSchemeTests {
     /// relative error is at most u in the normal range.
     @Test(arguments: FloatFormat.allCases)
     func floatFormatsClosedForm(_ f: FloatFormat) {
-        var rng = SplitMix(seed: 12)
+        var rng = TestRandom(seed: 12)
         for k in 0..<4000 {
             let scale = Double(sign: .plus, exponent: (k % 40) - 25, significand: 1)
             let x = Float(rng.gaussian() * scale)
@@ -131,23 +131,5 @@ struct QuantSchemeTests {
         }
         #expect(f.round(Float(f.maxFinite) * 4) == Float(f.maxFinite))
         #expect(f.round(-.infinity) == -Float(f.maxFinite))
-    }
-}
-
-/// A seeded Gaussian source for these tests (Box–Muller on SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-    mutating func gaussian() -> Double {
-        let u = max(uniform(), 1e-300), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }

@@ -1,5 +1,17 @@
 import Foundation
 
+/// The indices with the largest shares, largest first (ties by index), until together they
+/// hold at least `fraction` or `limit` are taken: the highlighted layers of the HTML charts.
+func leadingShares(_ shares: [(Int, Double)], fraction: Double, limit: Int) -> [Int] {
+    var picked: [Int] = []
+    var held = 0.0
+    for (i, share) in shares.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }) where held < fraction && picked.count < limit {
+        picked.append(i)
+        held += share
+    }
+    return picked
+}
+
 extension AnalyzeReport {
     /// The layers that drive the sound (operator-column) Eq. 7 bound B, as indices into
     /// `layers`: every layer whose L is unbounded, and — when B is finite and > 1 — the
@@ -12,14 +24,8 @@ extension AnalyzeReport {
         let amplifying = layers.indices.compactMap { i -> (Int, Double)? in
             guard let l = layers[i].lipschitz.operator.value, l > 1 else { return nil }
             return (i, log(l) / log(bound))
-        }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        var picked: [Int] = []
-        var held = 0.0
-        for (i, share) in amplifying where held < fraction && picked.count < limit {
-            picked.append(i)
-            held += share
         }
-        return unbounded + picked.filter { !unbounded.contains($0) }
+        return unbounded + leadingShares(amplifying, fraction: fraction, limit: limit).filter { !unbounded.contains($0) }
     }
 
     /// The per-layer chart in the manner of the paper's Fig. 2, as inline SVG: L per layer

@@ -4,17 +4,10 @@ extension QuantReport {
     /// The layers that dominate the predicted output error: the largest shares, largest first,
     /// until together they hold at least `fraction` of the bound or `limit` layers are taken.
     public static func dominantLayers(_ layers: [Layer], fraction: Double = 0.5, limit: Int = 5) -> [Int] {
-        let ranked = layers.indices.compactMap { i -> (Int, Double)? in
+        leadingShares(layers.indices.compactMap { i -> (Int, Double)? in
             guard let s = layers[i].share.value, s > 0 else { return nil }
             return (i, s)
-        }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        var picked: [Int] = []
-        var held = 0.0
-        for (i, s) in ranked where held < fraction && picked.count < limit {
-            picked.append(i)
-            held += s
-        }
-        return picked
+        }, fraction: fraction, limit: limit)
     }
 
     /// The per-layer error chart: each layer's predicted contribution to the output error
