@@ -94,14 +94,23 @@ public struct QuantReport: Codable, Sendable {
             public var weights: String
             public var activations: String
         }
-        public var maxError: Double
+        /// The budgets given (null when not): --max-error and --min-agreement.
+        public var maxError: JSONNumber
+        public var minAgreement: JSONNumber
         public var met: Bool
         public var nodesToExclude: [String]
         public var nodes: [String: NodeScheme]
         public var steps: [Step]
         enum CodingKeys: String, CodingKey {
             case met, nodes, steps
-            case maxError = "max_error", nodesToExclude = "nodes_to_exclude"
+            case maxError = "max_error", minAgreement = "min_agreement", nodesToExclude = "nodes_to_exclude"
+        }
+        /// "--max-error E, --min-agreement A" for the budgets given.
+        public var budget: String {
+            var parts: [String] = []
+            if let e = maxError.value { parts.append("--max-error \(NumberText.value(e))") }
+            if let a = minAgreement.value { parts.append("--min-agreement \(NumberText.value(a))") }
+            return parts.joined(separator: ", ")
         }
     }
 
@@ -154,7 +163,7 @@ public struct QuantReport: Codable, Sendable {
             for l in r.layers {
                 nodes[l.node] = .init(weights: plan.settings.weights(for: l.node).description, activations: plan.settings.activations(for: l.node).description)
             }
-            self.plan = PlanReport(maxError: plan.maxError, met: plan.met, nodesToExclude: plan.excluded, nodes: nodes,
+            self.plan = PlanReport(maxError: JSONNumber(plan.maxError), minAgreement: JSONNumber(plan.minAgreement), met: plan.met, nodesToExclude: plan.excluded, nodes: nodes,
                                    steps: plan.steps.map { .init(excluded: $0.excluded, measured: Measured($0.stats)) })
         }
         self.gate = gate
@@ -162,7 +171,8 @@ public struct QuantReport: Codable, Sendable {
         var f = r.findings
         if let g = gate?.finding { f.append(g) }
         if let plan, !plan.met {
-            f.append(Finding(.quantErrorOverBudget, "no plan meets --max-error \(NumberText.value(plan.maxError)): with every layer kept in float32 the measured error is \(NumberText.value(plan.final.maxError))"))
+            let top1 = plan.final.top1Agreement.map { String(format: ", top-1 agreement %.1f%%", 100 * $0) } ?? ""
+            f.append(Finding(.quantErrorOverBudget, "no plan meets \(self.plan?.budget ?? ""): with every layer kept in float32 the measured error is \(NumberText.value(plan.final.maxError))\(top1)"))
         }
         findings = f.map { $0.with(file: graph.path) }
     }

@@ -52,8 +52,9 @@ struct Quant: ParsableCommand {
 
             With --inputs PATH or --synthetic N the scheme is simulated in the reference engine (every \
             layer at once, and one layer at a time) and each prediction is shown next to its measurement. \
-            With --max-error E as well, a plan keeps the most sensitive layers in float32 until the \
-            measured error meets E; --plan-out FILE writes it as JSON keyed by ONNX node name \
+            With --max-error E and/or --min-agreement A as well, a plan keeps the most sensitive layers \
+            in float32 until the measured error is at most E and the top-1 agreement with the float \
+            model at least A; --plan-out FILE writes it as JSON keyed by ONNX node name \
             (readable back with --overrides) with the nodes_to_exclude list quantization tools take.
             """)
 
@@ -77,7 +78,11 @@ struct Quant: ParsableCommand {
     @Flag(help: "Integer activation scales from the observed ranges of the --inputs/--synthetic data (MinMax calibration) instead of the domain's interval bounds; the static bound then adds each clipping term.")
     var calibrate = false
 
-    @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error plan as JSON to FILE.", valueName: "FILE"))
+    @Option(name: .customLong("min-agreement"),
+            help: ArgumentHelp("Plan until the measured top-1 agreement with the float model is at least A (a fraction in [0, 1]).", valueName: "A"))
+    var minAgreement: Double?
+
+    @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error/--min-agreement plan as JSON to FILE.", valueName: "FILE"))
     var planOut: String?
 
     @OptionGroup var normOptions: NormOptions
@@ -93,8 +98,14 @@ struct Quant: ParsableCommand {
         if quant.maxError != nil && inputs == nil && synthetic == nil {
             throw ValidationError("--max-error plans on measured errors: give --inputs PATH or --synthetic N (for a static gate use kappa check --max-error)")
         }
+        if let a = minAgreement, !(a >= 0 && a <= 1) { throw ValidationError("--min-agreement must be a fraction in [0, 1]") }
+        if minAgreement != nil && inputs == nil && synthetic == nil {
+            throw ValidationError("--min-agreement plans on measured agreement: give --inputs PATH or --synthetic N")
+        }
         if calibrate && inputs == nil && synthetic == nil { throw ValidationError("--calibrate takes the ranges from --inputs PATH or --synthetic N") }
-        if planOut != nil && quant.maxError == nil { throw ValidationError("--plan-out writes the --max-error plan: give --max-error E") }
+        if planOut != nil && quant.maxError == nil && minAgreement == nil {
+            throw ValidationError("--plan-out writes the plan: give --max-error E or --min-agreement A")
+        }
     }
 
     func run() throws {
@@ -120,8 +131,12 @@ struct Quant: ParsableCommand {
                 let m = try QuantMeasurement.measure(graph, targets: result.targets, output: result.output, feeds: feeds,
                                                      progress: { done, total, item in reporter.update(done: done, total: total, item: item) })
                 measured = m
-                if let e = quant.maxError {
-                    plan = try QuantRun.plan(graph, analysis: result, measured: m, feeds: feeds, maxError: e, domain: domain)
+                if quant.maxError != nil || minAgreement != nil {
+                    if minAgreement != nil && m.all.top1Agreement == nil {
+                        throw KappaError("\(model): --min-agreement: output '\(result.output)' has one value, so no top-1 class to agree on")
+                    }
+                    plan = try QuantRun.plan(graph, analysis: result, measured: m, feeds: feeds, maxError: quant.maxError,
+                                             minAgreement: minAgreement, domain: domain)
                 }
             } catch let e as KappaError { throw e } catch { throw KappaError("\(model): \(error.localizedDescription)") }
         }

@@ -100,4 +100,36 @@ struct QuantCLITests {
         let (bad, _, err) = try CLITests.run(["diff", f, "broken.onnx"], in: dir)
         #expect(bad == 2 && err.contains("broken.onnx"))
     }
+
+    /// `--min-agreement A`: greedy until the measured top-1 agreement is at least A — every step
+    /// before the last misses A, the last meets it (and is what `met` says), and the budgets
+    /// are in the JSON (max_error null when not given).
+    @Test func minAgreementPlan() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = CLITests.packageRoot.appendingPathComponent("Tests/ReferenceTests/OpCases/family_qcnn_float/model.onnx").path
+        let base = ["quant", f, "--weights", "int4", "--activations", "uint8", "--input-range", "input=0,1", "--synthetic", "40"]
+        let (code, out, err) = try CLITests.run(base + ["--min-agreement", "0.9", "--format", "json"], in: dir)
+        #expect(code == 0, "\(err)")
+        let plan = try #require(try Self.json(out)["plan"] as? [String: Any])
+        #expect((plan["min_agreement"] as? NSNumber)?.doubleValue == 0.9 && plan["max_error"] is NSNull)
+        let steps = try #require(plan["steps"] as? [[String: Any]])
+        let top1 = try steps.map { try #require((($0["measured"] as? [String: Any])?["top1_agreement"] as? NSNumber)?.doubleValue) }
+        #expect(top1.count >= 2, "int4 on this CNN loses agreement, so the plan must exclude something: \(top1)")
+        for a in top1.dropLast() { #expect(a < 0.9) }
+        #expect((plan["met"] as? Bool) == true && (top1.last ?? 0) >= 0.9)
+        #expect((plan["nodes_to_exclude"] as? [String])?.count == top1.count - 1)
+        // Both budgets: the plan goes on until both hold.
+        let (c2, out2, _) = try CLITests.run(base + ["--min-agreement", "0.5", "--max-error", "0.6", "--format", "json"], in: dir)
+        #expect(c2 == 0)
+        let p2 = try #require(try Self.json(out2)["plan"] as? [String: Any])
+        let last = try #require((p2["steps"] as? [[String: Any]])?.last?["measured"] as? [String: Any])
+        #expect(((last["max_error"] as? NSNumber)?.doubleValue ?? 1) <= 0.6 && ((last["top1_agreement"] as? NSNumber)?.doubleValue ?? 0) >= 0.5)
+        for bad in [["--min-agreement", "1.5"], ["--min-agreement", "-0.1"]] {
+            let (c, _, e) = try CLITests.run(base + bad, in: dir)
+            #expect(c == 2 && e.contains("min-agreement"), "\(bad)")
+        }
+        let (nodata, _, e3) = try CLITests.run(["quant", f, "--weights", "int4", "--min-agreement", "0.9"], in: dir)
+        #expect(nodata == 2 && e3.contains("--inputs"))
+    }
 }

@@ -78,7 +78,7 @@ extension QuantReport {
                               rows: rows, rowClasses: layers.indices.map { set.contains($0) ? ["driver"] : [] }, rowHeaders: true, id: "quant-table")
         page.section("layers", "Layer table", table.html)
         if let plan {
-            var body = "<p>Budget \(HTMLText.escape(NumberText.value(plan.maxError))): \(plan.met ? "met" : "not met").</p>\n"
+            var body = "<p>Budget \(HTMLText.escape(plan.budget)): \(plan.met ? "met" : "not met").</p>\n"
             body += "<p>nodes_to_exclude: " + (plan.nodesToExclude.isEmpty ? "none" : plan.nodesToExclude.map { "<code>\(HTMLText.escape($0))</code>" }.joined(separator: ", ")) + "</p>\n"
             body += HTMLTable(caption: "Greedy steps", header: ["step", "kept in float", "measured max error", "top-1"], rows: plan.steps.enumerated().map { i, s in
                 [.text(String(i), numeric: true), .text(s.excluded ?? "(none)"), .number(s.measured.maxError.value), .text(NumberText.percent(s.measured.top1Agreement.value), numeric: true)]
