@@ -34,6 +34,11 @@ extension QuantReport {
             rows.append(["  SQNR", "\(Self.db(m.sqnrDb)) dB"])
             if let t = m.top1Agreement.value { rows.append(["  top-1 agreement", String(format: "%.1f%%", 100 * t)]) }
             if let r = network.ratio.value { rows.append(["  bound / measured", Self.ratio(r)]) }
+            if let k = network.kappa {
+                func v(_ n: JSONNumber) -> String { n.value.map(NumberText.value) ?? "n/a" }
+                rows.append(["measured κ, DeepFool max (float → quantized)", "\(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax))"])
+                rows.append(["measured κ, random max (float → quantized)", "\(v(k.float.randomMax)) → \(v(k.quantized.randomMax))"])
+            }
         }
         let width = rows.map(\.[0].count).max() ?? 0
         for r in rows { s += "  " + r[0] + String(repeating: " ", count: width - r[0].count + 2) + r[1] + "\n" }

@@ -79,9 +79,41 @@ public struct QuantReport: Codable, Sendable {
         public var measured: Measured?
         public var ratio: JSONNumber
         public var forwardPasses: Int?
+        /// Measured κ of the float and the fake-quantized network (with inputs).
+        public var kappa: KappaReport?
         enum CodingKeys: String, CodingKey {
-            case output, bound, measured, ratio
+            case output, bound, measured, ratio, kappa
             case outputSupNorm = "output_sup_norm", forwardPasses = "forward_passes"
+        }
+    }
+
+    /// ``QuantMeasurement/Kappa``: DeepFool κ_max and random κ statistics of each network.
+    public struct KappaReport: Codable, Sendable, Equatable {
+        public struct Side: Codable, Sendable, Equatable {
+            public var deepfoolMean: JSONNumber
+            public var deepfoolMax: JSONNumber
+            public var randomMean: JSONNumber
+            public var randomMax: JSONNumber
+            public var flipped: Int
+            public var inputs: Int
+            enum CodingKeys: String, CodingKey {
+                case flipped, inputs
+                case deepfoolMean = "deepfool_mean", deepfoolMax = "deepfool_max", randomMean = "random_mean", randomMax = "random_max"
+            }
+            init(_ m: MeasurementSummary) {
+                deepfoolMean = JSONNumber(m.deepfool.mean?.kappa)
+                deepfoolMax = JSONNumber(m.deepfool.max?.kappa)
+                randomMean = JSONNumber(m.random.mean?.kappa)
+                randomMax = JSONNumber(m.random.max?.kappa)
+                flipped = m.flipped
+                inputs = m.inputs
+            }
+        }
+        public var float: Side
+        public var quantized: Side
+        init(_ k: QuantMeasurement.Kappa) {
+            float = Side(k.float)
+            quantized = Side(k.quantized)
         }
     }
 
@@ -135,7 +167,7 @@ public struct QuantReport: Codable, Sendable {
     }
 
     public init(graph: ModelGraph, result r: QuantAnalysis.Result, domain: InputDomain?, measured: QuantMeasurement.Result? = nil,
-                plan: QuantRun.Plan? = nil, gate: QuantGate.Outcome? = nil) {
+                plan: QuantRun.Plan? = nil, gate: QuantGate.Outcome? = nil, kappa: QuantMeasurement.Kappa? = nil, notes extra: [String] = []) {
         model = ModelInfo(graph.model)
         weights = r.settings.weights.description
         activations = r.settings.activations.description
@@ -157,7 +189,7 @@ public struct QuantReport: Codable, Sendable {
         }
         network = Network(output: r.output, bound: JSONNumber(r.bound), outputSupNorm: JSONNumber(r.outputSupNorm),
                           measured: measured.map { Measured($0.all) }, ratio: JSONNumber(Self.ratio(r.bound, measured?.all.maxError)),
-                          forwardPasses: measured?.forwardPasses)
+                          forwardPasses: measured?.forwardPasses, kappa: kappa.map(KappaReport.init))
         if let plan {
             var nodes: [String: PlanReport.NodeScheme] = [:]
             for l in r.layers {
@@ -167,7 +199,7 @@ public struct QuantReport: Codable, Sendable {
                                    steps: plan.steps.map { .init(excluded: $0.excluded, measured: Measured($0.stats)) })
         }
         self.gate = gate
-        notes = r.notes
+        notes = r.notes + extra
         var f = r.findings
         if let g = gate?.finding { f.append(g) }
         if let plan, !plan.met {

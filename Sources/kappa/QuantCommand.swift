@@ -85,6 +85,9 @@ struct Quant: ParsableCommand {
     @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error/--min-agreement plan as JSON to FILE.", valueName: "FILE"))
     var planOut: String?
 
+    @Flag(name: .customLong("no-kappa"), help: "With inputs, skip the measured κ (DeepFool and random perturbations) of the float and quantized networks.")
+    var noKappa = false
+
     @OptionGroup var normOptions: NormOptions
     @OptionGroup var tensor: TensorOption
     @OptionGroup var domainOptions: DomainOptions
@@ -140,7 +143,16 @@ struct Quant: ParsableCommand {
                 }
             } catch let e as KappaError { throw e } catch { throw KappaError("\(model): \(error.localizedDescription)") }
         }
-        let report = QuantReport(graph: graph, result: result, domain: domain, measured: measured, plan: plan)
+        var kappa: QuantMeasurement.Kappa?
+        var extraNotes: [String] = []
+        if measuring && !noKappa {
+            do {
+                kappa = try Self.measuredKappa(graph, result: result, tensor: tensor, inputs: inputs, count: feeds.count, seed: seed, domain: domain)
+            } catch {
+                extraNotes.append("measured κ not available: \(error.localizedDescription)")
+            }
+        }
+        let report = QuantReport(graph: graph, result: result, domain: domain, measured: measured, plan: plan, kappa: kappa, notes: extraNotes)
         if let planOut, let sidecar = try report.sidecar() {
             do { try Data(sidecar.utf8).write(to: URL(fileURLWithPath: planOut)) } catch { throw KappaError("cannot write '\(planOut)': \(error.localizedDescription)") }
         }
@@ -154,6 +166,22 @@ struct Quant: ParsableCommand {
             return try QuantRun.analyse(graph, settings: settings, domain: domain, output: o.output, perturb: o.perturb, norm: norm,
                                         spectral: o.spectral, threads: o.threads, ranges: ranges)
         } catch let e as SensitivityError { throw e } catch { throw KappaError(error.localizedDescription) }
+    }
+
+    /// The measured κ of the float and the fake-quantized network on the same inputs as the
+    /// error measurement (the --inputs files, or `count` synthetic inputs in the domain).
+    static func measuredKappa(_ graph: ModelGraph, result: QuantAnalysis.Result, tensor: TensorOption, inputs: String?, count: Int,
+                              seed: UInt64, domain: InputDomain?) throws -> QuantMeasurement.Kappa {
+        let plan = try SensitivityAnalysis.plan(graph, options: AnalysisOptions(output: result.output, perturb: tensor.perturbed))
+        let shape = try Validation.inputShape(of: graph, plan: plan)
+        let set: InputSet
+        if let inputs, let first = graph.inputs.first {
+            set = try InputSet.files(at: inputs, shape: shape, input: first.name, graphInputs: graph.inputs.map(\.name))
+        } else {
+            set = InputSet.synthetic(count: count, range: 0...1, seed: seed, shape: shape)
+        }
+        return try QuantMeasurement.kappa(graph, targets: result.targets, output: result.output, perturb: tensor.perturbed,
+                                          inputs: set, options: ValidationOptions(seed: seed, domain: domain))
     }
 
     /// The measurement inputs: the first data input from `--inputs` files (the others by the

@@ -132,4 +132,45 @@ struct QuantCLITests {
         let (nodata, _, e3) = try CLITests.run(["quant", f, "--weights", "int4", "--min-agreement", "0.9"], in: dir)
         #expect(nodata == 2 && e3.contains("--inputs"))
     }
+
+    /// The measured κ of the quantized network on the bundled sample: reported and finite; the
+    /// float side is exactly `kappa validate`'s summary on the same inputs, and with nothing
+    /// quantized (fp32/fp32) the quantized side equals the float side.
+    @Test func measuredKappaOnSample() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sample = CLITests.packageRoot.appendingPathComponent("samples/digits_cnn").path
+        let m = sample + "/model.onnx"
+        func kappa(_ scheme: [String]) throws -> [String: [String: Any]] {
+            let (code, out, err) = try CLITests.run(["quant", m] + scheme + ["--input-range", "input=0,1", "--inputs", sample, "--format", "json"], in: dir)
+            #expect(code == 0, "\(err)")
+            let net = try #require(try Self.json(out)["network"] as? [String: Any])
+            return try #require(net["kappa"] as? [String: [String: Any]])
+        }
+        func num(_ d: [String: Any]?, _ k: String) -> Double? { (d?[k] as? NSNumber)?.doubleValue }
+        let q = try kappa(["--weights", "int8-channel", "--activations", "uint8"])
+        for side in ["float", "quantized"] {
+            for k in ["deepfool_max", "deepfool_mean", "random_max", "random_mean"] {
+                let v = try #require(num(q[side], k), "\(side).\(k)")
+                #expect(v.isFinite && v > 0, "\(side).\(k) = \(v)")
+            }
+            #expect((q[side]?["inputs"] as? NSNumber)?.intValue == 16)
+        }
+        let (vc, vout, _) = try CLITests.run(["validate", m, "--inputs", sample, "--input-range", "input=0,1", "--format", "json"], in: dir)
+        #expect(vc == 0)
+        let summary = try #require(try Self.json(vout)["summary"] as? [String: Any])
+        let df = (summary["deepfool"] as? [String: Any])?["max"] as? [String: Any]
+        let rnd = (summary["random"] as? [String: Any])?["max"] as? [String: Any]
+        #expect(num(q["float"], "deepfool_max") == num(df, "kappa"))
+        #expect(num(q["float"], "random_max") == num(rnd, "kappa"))
+        let same = try kappa(["--weights", "fp32", "--activations", "fp32"])
+        for k in ["deepfool_max", "deepfool_mean", "random_max", "random_mean"] {
+            #expect(num(same["quantized"], k) == num(same["float"], k), "\(k)")
+        }
+        // int8 changes the network: some figure moves.
+        #expect(["deepfool_max", "deepfool_mean", "random_max", "random_mean"].contains { num(q["quantized"], $0) != num(q["float"], $0) })
+        let (nk, nout, _) = try CLITests.run(["quant", m, "--weights", "int8", "--input-range", "input=0,1", "--synthetic", "3", "--no-kappa", "--format", "json"], in: dir)
+        let nnet = try Self.json(nout)["network"] as? [String: Any]
+        #expect(nk == 0 && nnet?["kappa"] == nil)
+    }
 }

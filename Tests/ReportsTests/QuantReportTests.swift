@@ -21,7 +21,12 @@ struct QuantReportTests {
         #expect(plan.met && plan.excluded.count == 3 && plan.final.maxError == 0 && plan.steps.count == 4)
         let gate = QuantGate.evaluate(bound: r.bound, measured: nil, maxError: 1e-9, scheme: "int8-channel/uint8")
         #expect(!gate.passed && gate.finding?.rule == .quantErrorOverBudget)
-        let report = QuantReport(graph: g, result: r, domain: domain, measured: m, plan: plan, gate: gate)
+        let shape = try Validation.inputShape(of: g)
+        let kappa = try QuantMeasurement.kappa(g, targets: r.targets, output: r.output, perturb: nil,
+                                               inputs: InputSet.synthetic(count: 3, range: 0...1, seed: 1, shape: shape),
+                                               options: ValidationOptions(seed: 1, domain: domain))
+        #expect(kappa.quantized.inputs == 3 && kappa.float.inputs == 3)
+        let report = QuantReport(graph: g, result: r, domain: domain, measured: m, plan: plan, gate: gate, kappa: kappa)
         let v = try schema("schemas/report.schema.json")
         #expect(v.validate(try JSON.parse(try report.render(.json))) == [])
         let noDomain = try QuantRun.analyse(g, settings: QuantSettings(weights: .float(.fp16), activations: .float32), domain: nil, threads: 1)
