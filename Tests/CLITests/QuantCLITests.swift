@@ -173,4 +173,34 @@ struct QuantCLITests {
         let nnet = try Self.json(nout)["network"] as? [String: Any]
         #expect(nk == 0 && nnet?["kappa"] == nil)
     }
+
+    /// `kappa diff --synthetic N | --inputs PATH`: output divergence and per matched activation
+    /// the local and cumulative divergence; zero against itself, small and nonzero against the
+    /// committed QDQ export.
+    @Test func diffWithInputs() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = CLITests.packageRoot.appendingPathComponent("Tests/ReferenceTests/OpCases").path
+        let f = "\(cases)/family_qcnn_float/model.onnx", q = "\(cases)/family_qcnn_qdq_static/model.onnx"
+        func divergence(_ args: [String]) throws -> [String: Any] {
+            let (code, out, err) = try CLITests.run(["diff"] + args + ["--format", "json"], in: dir)
+            #expect(code == 0, "\(err)")
+            return try #require(try Self.json(out)["divergence"] as? [String: Any])
+        }
+        func num(_ d: Any?, _ k: String) -> Double? { ((d as? [String: Any])?[k] as? NSNumber)?.doubleValue }
+        let same = try divergence([f, f, "--synthetic", "6"])
+        #expect(num(same["measured"], "max_error") == 0 && num(same["measured"], "top1_agreement") == 1)
+        for a in try #require(same["activations"] as? [[String: Any]]) {
+            #expect(num(a, "local_max") == 0 && num(a, "cumulative_max") == 0)
+        }
+        let qd = try divergence([f, q, "--inputs", "\(cases)/family_qcnn_float"])
+        let e = try #require(num(qd["measured"], "max_error"))
+        #expect(e > 0.01 && e < 1 && (qd["measured"] as? [String: Any])?["inputs"] as? Int == 1)
+        let acts = try #require(qd["activations"] as? [[String: Any]])
+        #expect(acts.count == 7 && acts.allSatisfy { (num($0, "cumulative_max") ?? 0) > 0 })
+        let (text, out, _) = try CLITests.run(["diff", f, q, "--synthetic", "4"], in: dir)
+        #expect(text == 0 && out.contains("Matched activations (7)") && out.contains("top-1 agreement"))
+        let (both, _, err) = try CLITests.run(["diff", f, q, "--synthetic", "4", "--inputs", "x"], in: dir)
+        #expect(both == 2 && err.contains("only one"))
+    }
 }

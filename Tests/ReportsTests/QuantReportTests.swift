@@ -42,8 +42,12 @@ struct QuantReportTests {
         let a = try graph(SmallModels.mlp(seed: 3), "a.onnx"), b = try graph(SmallModels.mlp(seed: 4), "b.onnx")
         let r = try ModelDiff.run(float: a, export: b, threads: 1)
         #expect(r.pairs.count == 3 && r.pairs.allSatisfy { $0.deltaFrobenius > 0 })
-        let report = DiffReport(float: a, export: b, result: r, maxDivergence: 0.1)
+        let feeds = try QuantRun.syntheticFeeds(a, count: 3, seed: 1, domain: nil)
+        let d = try DiffDivergence.run(float: a, export: b, feeds: feeds)
+        #expect(d.stats.maxError > 0 && !d.activations.isEmpty)
+        let report = DiffReport(float: a, export: b, result: r, maxDivergence: 0.1, divergence: d)
         #expect(!report.passed)
         #expect(try schema("schemas/report.schema.json").validate(try JSON.parse(try report.render(.json))) == [])
+        for f in [OutputFormat.text, .markdown, .csv, .html] { #expect(!(try report.render(f)).isEmpty) }
     }
 }
