@@ -1,5 +1,6 @@
 import Foundation
 import ONNX
+import Reference
 import Sensitivity
 
 /// `kappa diff FLOAT.onnx EXPORT.onnx`: matched weight layers with ΔW norms and SQNR, the
@@ -33,6 +34,40 @@ public struct DiffReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case node, op; case weightShape = "weight_shape" }
     }
 
+    /// With inputs: ``DiffDivergence`` — the output divergence and, per matched activation,
+    /// the local and cumulative relative divergence (max and mean over the inputs).
+    public struct Divergence: Codable, Sendable, Equatable {
+        public struct Activation: Codable, Sendable, Equatable {
+            public var tensor: String
+            public var from: String?
+            public var localMax: JSONNumber
+            public var localMean: JSONNumber
+            public var cumulativeMax: JSONNumber
+            public var cumulativeMean: JSONNumber
+            enum CodingKeys: String, CodingKey {
+                case tensor, from
+                case localMax = "local_max", localMean = "local_mean", cumulativeMax = "cumulative_max", cumulativeMean = "cumulative_mean"
+            }
+        }
+        public var output: String
+        public var measured: QuantReport.Measured
+        public var activations: [Activation]
+        public var forwardPasses: Int
+        enum CodingKeys: String, CodingKey {
+            case output, measured, activations
+            case forwardPasses = "forward_passes"
+        }
+        init(_ d: DiffDivergence.Result) {
+            output = d.output
+            measured = QuantReport.Measured(d.stats)
+            activations = d.activations.map {
+                Activation(tensor: $0.tensor, from: $0.from, localMax: JSONNumber($0.localMax), localMean: JSONNumber($0.localMean),
+                           cumulativeMax: JSONNumber($0.cumulativeMax), cumulativeMean: JSONNumber($0.cumulativeMean))
+            }
+            forwardPasses = d.forwardPasses
+        }
+    }
+
     public var schemaVersion = reportSchemaVersion
     public var tool = ToolInfo()
     public var model: ModelInfo
@@ -44,16 +79,19 @@ public struct DiffReport: Codable, Sendable {
     public var maxRelative: Double
     public var maxDivergence: Double?
     public var passed: Bool
+    public var divergence: Divergence?
     public var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case tool, model, export, command, layers, passed, findings
+        case tool, model, export, command, layers, passed, findings, divergence
         case schemaVersion = "schema_version", unmatchedFloat = "unmatched_float", unmatchedExport = "unmatched_export"
         case maxRelative = "max_relative", maxDivergence = "max_divergence"
     }
 
-    public init(float: ModelGraph, export: ModelGraph, result r: ModelDiff.Result, maxDivergence: Double?) {
+    public init(float: ModelGraph, export: ModelGraph, result r: ModelDiff.Result, maxDivergence: Double?,
+                divergence d: DiffDivergence.Result? = nil) {
         model = ModelInfo(float.model)
+        divergence = d.map(Divergence.init)
         self.export = ModelInfo(export.model)
         layers = r.pairs.map { p in
             Layer(floatNode: p.floatNode, exportNode: p.exportNode, floatOp: p.floatOp, exportOp: p.exportOp, weightShape: p.shape, matchedBy: p.matchedBy,
@@ -96,6 +134,18 @@ public struct DiffReport: Codable, Sendable {
             })
             for u in unmatchedFloat { s += "unmatched float layer: \(u.node) (\(u.op)) \(u.weightShape)\n" }
             for u in unmatchedExport { s += "unmatched export layer: \(u.node) (\(u.op)) \(u.weightShape)\n" }
+            if let d = divergence {
+                let m = d.measured
+                s += "\nOutput '\(d.output)' on \(m.inputs) inputs: max ‖Δy‖₂ \(NumberText.value(m.maxError.value)), relative max / mean "
+                    + "\(NumberText.value(m.maxRelativeError.value)) / \(NumberText.value(m.meanRelativeError.value))"
+                    + (m.sqnrDb.value.map { String(format: ", SQNR %.1f dB", $0) } ?? "")
+                    + (m.top1Agreement.value.map { String(format: ", top-1 agreement %.1f%%", 100 * $0) } ?? "") + "\n"
+                s += "Matched activations (\(d.activations.count)): relative divergence, max over the inputs\n"
+                s += TextFormat.table(["tensor", "local from", "local", "cumulative"], d.activations.map { a in
+                    [a.tensor, a.from ?? "(inputs)", NumberText.value(a.localMax.value), NumberText.value(a.cumulativeMax.value)]
+                })
+                s += "\n"
+            }
             s += "max relative divergence \(NumberText.value(maxRelative))" + (maxDivergence.map { " (budget \(NumberText.value($0)): \(passed ? "PASS" : "FAIL"))" } ?? "") + "\n"
             for f in findings where f.rule != .note { s += "\(f.severity.rawValue): [\(f.rule.id)] \(f.message)\n" }
             return s

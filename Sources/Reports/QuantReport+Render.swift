@@ -34,11 +34,16 @@ extension QuantReport {
             rows.append(["  SQNR", "\(Self.db(m.sqnrDb)) dB"])
             if let t = m.top1Agreement.value { rows.append(["  top-1 agreement", String(format: "%.1f%%", 100 * t)]) }
             if let r = network.ratio.value { rows.append(["  bound / measured", Self.ratio(r)]) }
+            if let k = network.kappa {
+                func v(_ n: JSONNumber) -> String { n.value.map(NumberText.value) ?? "n/a" }
+                rows.append(["measured κ, DeepFool max (float → quantized)", "\(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax))"])
+                rows.append(["measured κ, random max (float → quantized)", "\(v(k.float.randomMax)) → \(v(k.quantized.randomMax))"])
+            }
         }
         let width = rows.map(\.[0].count).max() ?? 0
         for r in rows { s += "  " + r[0] + String(repeating: " ", count: width - r[0].count + 2) + r[1] + "\n" }
         if let p = plan {
-            s += "\n" + bold("Plan (--max-error \(NumberText.value(p.maxError))): \(p.met ? "met" : "NOT met")") + "\n"
+            s += "\n" + bold("Plan (\(p.budget)): \(p.met ? "met" : "NOT met")") + "\n"
             for st in p.steps {
                 s += "  \(st.excluded.map { "keep '\($0)' in fp32" } ?? "all quantized"): measured max error \(NumberText.value(st.measured.maxError.value))"
                     + (st.measured.top1Agreement.value.map { String(format: ", top-1 %.1f%%", 100 * $0) } ?? "") + "\n"
@@ -60,7 +65,7 @@ extension QuantReport {
         s += "\nSound bound on the output error: \(NumberText.value(network.bound.value))"
         if let m = network.measured { s += "; measured max \(NumberText.value(m.maxError.value)) on \(m.inputs) inputs" }
         s += "\n"
-        if let p = plan { s += "\nPlan (max error \(NumberText.value(p.maxError))): \(p.met ? "met" : "not met"); nodes_to_exclude: \(p.nodesToExclude.map { "`\($0)`" }.joined(separator: ", "))\n" }
+        if let p = plan { s += "\nPlan (\(p.budget)): \(p.met ? "met" : "not met"); nodes_to_exclude: \(p.nodesToExclude.map { "`\($0)`" }.joined(separator: ", "))\n" }
         if !findings.isEmpty {
             s += "\n"
             for f in findings { s += "- \(f.severity.rawValue) `\(f.rule.id)` \(f.message.replacingOccurrences(of: "|", with: "\\|"))\n" }

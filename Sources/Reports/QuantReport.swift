@@ -79,9 +79,41 @@ public struct QuantReport: Codable, Sendable {
         public var measured: Measured?
         public var ratio: JSONNumber
         public var forwardPasses: Int?
+        /// Measured κ of the float and the fake-quantized network (with inputs).
+        public var kappa: KappaReport?
         enum CodingKeys: String, CodingKey {
-            case output, bound, measured, ratio
+            case output, bound, measured, ratio, kappa
             case outputSupNorm = "output_sup_norm", forwardPasses = "forward_passes"
+        }
+    }
+
+    /// ``QuantMeasurement/Kappa``: DeepFool κ_max and random κ statistics of each network.
+    public struct KappaReport: Codable, Sendable, Equatable {
+        public struct Side: Codable, Sendable, Equatable {
+            public var deepfoolMean: JSONNumber
+            public var deepfoolMax: JSONNumber
+            public var randomMean: JSONNumber
+            public var randomMax: JSONNumber
+            public var flipped: Int
+            public var inputs: Int
+            enum CodingKeys: String, CodingKey {
+                case flipped, inputs
+                case deepfoolMean = "deepfool_mean", deepfoolMax = "deepfool_max", randomMean = "random_mean", randomMax = "random_max"
+            }
+            init(_ m: MeasurementSummary) {
+                deepfoolMean = JSONNumber(m.deepfool.mean?.kappa)
+                deepfoolMax = JSONNumber(m.deepfool.max?.kappa)
+                randomMean = JSONNumber(m.random.mean?.kappa)
+                randomMax = JSONNumber(m.random.max?.kappa)
+                flipped = m.flipped
+                inputs = m.inputs
+            }
+        }
+        public var float: Side
+        public var quantized: Side
+        init(_ k: QuantMeasurement.Kappa) {
+            float = Side(k.float)
+            quantized = Side(k.quantized)
         }
     }
 
@@ -94,14 +126,23 @@ public struct QuantReport: Codable, Sendable {
             public var weights: String
             public var activations: String
         }
-        public var maxError: Double
+        /// The budgets given (null when not): --max-error and --min-agreement.
+        public var maxError: JSONNumber
+        public var minAgreement: JSONNumber
         public var met: Bool
         public var nodesToExclude: [String]
         public var nodes: [String: NodeScheme]
         public var steps: [Step]
         enum CodingKeys: String, CodingKey {
             case met, nodes, steps
-            case maxError = "max_error", nodesToExclude = "nodes_to_exclude"
+            case maxError = "max_error", minAgreement = "min_agreement", nodesToExclude = "nodes_to_exclude"
+        }
+        /// "--max-error E, --min-agreement A" for the budgets given.
+        public var budget: String {
+            var parts: [String] = []
+            if let e = maxError.value { parts.append("--max-error \(NumberText.value(e))") }
+            if let a = minAgreement.value { parts.append("--min-agreement \(NumberText.value(a))") }
+            return parts.joined(separator: ", ")
         }
     }
 
@@ -126,7 +167,7 @@ public struct QuantReport: Codable, Sendable {
     }
 
     public init(graph: ModelGraph, result r: QuantAnalysis.Result, domain: InputDomain?, measured: QuantMeasurement.Result? = nil,
-                plan: QuantRun.Plan? = nil, gate: QuantGate.Outcome? = nil) {
+                plan: QuantRun.Plan? = nil, gate: QuantGate.Outcome? = nil, kappa: QuantMeasurement.Kappa? = nil, notes extra: [String] = []) {
         model = ModelInfo(graph.model)
         weights = r.settings.weights.description
         activations = r.settings.activations.description
@@ -148,21 +189,22 @@ public struct QuantReport: Codable, Sendable {
         }
         network = Network(output: r.output, bound: JSONNumber(r.bound), outputSupNorm: JSONNumber(r.outputSupNorm),
                           measured: measured.map { Measured($0.all) }, ratio: JSONNumber(Self.ratio(r.bound, measured?.all.maxError)),
-                          forwardPasses: measured?.forwardPasses)
+                          forwardPasses: measured?.forwardPasses, kappa: kappa.map(KappaReport.init))
         if let plan {
             var nodes: [String: PlanReport.NodeScheme] = [:]
             for l in r.layers {
                 nodes[l.node] = .init(weights: plan.settings.weights(for: l.node).description, activations: plan.settings.activations(for: l.node).description)
             }
-            self.plan = PlanReport(maxError: plan.maxError, met: plan.met, nodesToExclude: plan.excluded, nodes: nodes,
+            self.plan = PlanReport(maxError: JSONNumber(plan.maxError), minAgreement: JSONNumber(plan.minAgreement), met: plan.met, nodesToExclude: plan.excluded, nodes: nodes,
                                    steps: plan.steps.map { .init(excluded: $0.excluded, measured: Measured($0.stats)) })
         }
         self.gate = gate
-        notes = r.notes
+        notes = r.notes + extra
         var f = r.findings
         if let g = gate?.finding { f.append(g) }
         if let plan, !plan.met {
-            f.append(Finding(.quantErrorOverBudget, "no plan meets --max-error \(NumberText.value(plan.maxError)): with every layer kept in float32 the measured error is \(NumberText.value(plan.final.maxError))"))
+            let top1 = plan.final.top1Agreement.map { String(format: ", top-1 agreement %.1f%%", 100 * $0) } ?? ""
+            f.append(Finding(.quantErrorOverBudget, "no plan meets \(self.plan?.budget ?? ""): with every layer kept in float32 the measured error is \(NumberText.value(plan.final.maxError))\(top1)"))
         }
         findings = f.map { $0.with(file: graph.path) }
     }

@@ -52,8 +52,9 @@ struct Quant: ParsableCommand {
 
             With --inputs PATH or --synthetic N the scheme is simulated in the reference engine (every \
             layer at once, and one layer at a time) and each prediction is shown next to its measurement. \
-            With --max-error E as well, a plan keeps the most sensitive layers in float32 until the \
-            measured error meets E; --plan-out FILE writes it as JSON keyed by ONNX node name \
+            With --max-error E and/or --min-agreement A as well, a plan keeps the most sensitive layers \
+            in float32 until the measured error is at most E and the top-1 agreement with the float \
+            model at least A; --plan-out FILE writes it as JSON keyed by ONNX node name \
             (readable back with --overrides) with the nodes_to_exclude list quantization tools take.
             """)
 
@@ -77,8 +78,15 @@ struct Quant: ParsableCommand {
     @Flag(help: "Integer activation scales from the observed ranges of the --inputs/--synthetic data (MinMax calibration) instead of the domain's interval bounds; the static bound then adds each clipping term.")
     var calibrate = false
 
-    @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error plan as JSON to FILE.", valueName: "FILE"))
+    @Option(name: .customLong("min-agreement"),
+            help: ArgumentHelp("Plan until the measured top-1 agreement with the float model is at least A (a fraction in [0, 1]).", valueName: "A"))
+    var minAgreement: Double?
+
+    @Option(name: .customLong("plan-out"), help: ArgumentHelp("Write the --max-error/--min-agreement plan as JSON to FILE.", valueName: "FILE"))
     var planOut: String?
+
+    @Flag(name: .customLong("no-kappa"), help: "With inputs, skip the measured κ (DeepFool and random perturbations) of the float and quantized networks.")
+    var noKappa = false
 
     @OptionGroup var normOptions: NormOptions
     @OptionGroup var tensor: TensorOption
@@ -93,8 +101,14 @@ struct Quant: ParsableCommand {
         if quant.maxError != nil && inputs == nil && synthetic == nil {
             throw ValidationError("--max-error plans on measured errors: give --inputs PATH or --synthetic N (for a static gate use kappa check --max-error)")
         }
+        if let a = minAgreement, !(a >= 0 && a <= 1) { throw ValidationError("--min-agreement must be a fraction in [0, 1]") }
+        if minAgreement != nil && inputs == nil && synthetic == nil {
+            throw ValidationError("--min-agreement plans on measured agreement: give --inputs PATH or --synthetic N")
+        }
         if calibrate && inputs == nil && synthetic == nil { throw ValidationError("--calibrate takes the ranges from --inputs PATH or --synthetic N") }
-        if planOut != nil && quant.maxError == nil { throw ValidationError("--plan-out writes the --max-error plan: give --max-error E") }
+        if planOut != nil && quant.maxError == nil && minAgreement == nil {
+            throw ValidationError("--plan-out writes the plan: give --max-error E or --min-agreement A")
+        }
     }
 
     func run() throws {
@@ -120,12 +134,25 @@ struct Quant: ParsableCommand {
                 let m = try QuantMeasurement.measure(graph, targets: result.targets, output: result.output, feeds: feeds,
                                                      progress: { done, total, item in reporter.update(done: done, total: total, item: item) })
                 measured = m
-                if let e = quant.maxError {
-                    plan = try QuantRun.plan(graph, analysis: result, measured: m, feeds: feeds, maxError: e, domain: domain)
+                if quant.maxError != nil || minAgreement != nil {
+                    if minAgreement != nil && m.all.top1Agreement == nil {
+                        throw KappaError("\(model): --min-agreement: output '\(result.output)' has one value, so no top-1 class to agree on")
+                    }
+                    plan = try QuantRun.plan(graph, analysis: result, measured: m, feeds: feeds, maxError: quant.maxError,
+                                             minAgreement: minAgreement, domain: domain)
                 }
             } catch let e as KappaError { throw e } catch { throw KappaError("\(model): \(error.localizedDescription)") }
         }
-        let report = QuantReport(graph: graph, result: result, domain: domain, measured: measured, plan: plan)
+        var kappa: QuantMeasurement.Kappa?
+        var extraNotes: [String] = []
+        if measuring && !noKappa {
+            do {
+                kappa = try Self.measuredKappa(graph, result: result, tensor: tensor, inputs: inputs, count: feeds.count, seed: seed, domain: domain)
+            } catch {
+                extraNotes.append("measured κ not available: \(error.localizedDescription)")
+            }
+        }
+        let report = QuantReport(graph: graph, result: result, domain: domain, measured: measured, plan: plan, kappa: kappa, notes: extraNotes)
         if let planOut, let sidecar = try report.sidecar() {
             do { try Data(sidecar.utf8).write(to: URL(fileURLWithPath: planOut)) } catch { throw KappaError("cannot write '\(planOut)': \(error.localizedDescription)") }
         }
@@ -139,6 +166,22 @@ struct Quant: ParsableCommand {
             return try QuantRun.analyse(graph, settings: settings, domain: domain, output: o.output, perturb: o.perturb, norm: norm,
                                         spectral: o.spectral, threads: o.threads, ranges: ranges)
         } catch let e as SensitivityError { throw e } catch { throw KappaError(error.localizedDescription) }
+    }
+
+    /// The measured κ of the float and the fake-quantized network on the same inputs as the
+    /// error measurement (the --inputs files, or `count` synthetic inputs in the domain).
+    static func measuredKappa(_ graph: ModelGraph, result: QuantAnalysis.Result, tensor: TensorOption, inputs: String?, count: Int,
+                              seed: UInt64, domain: InputDomain?) throws -> QuantMeasurement.Kappa {
+        let plan = try SensitivityAnalysis.plan(graph, options: AnalysisOptions(output: result.output, perturb: tensor.perturbed))
+        let shape = try Validation.inputShape(of: graph, plan: plan)
+        let set: InputSet
+        if let inputs, let first = graph.inputs.first {
+            set = try InputSet.files(at: inputs, shape: shape, input: first.name, graphInputs: graph.inputs.map(\.name))
+        } else {
+            set = InputSet.synthetic(count: count, range: 0...1, seed: seed, shape: shape)
+        }
+        return try QuantMeasurement.kappa(graph, targets: result.targets, output: result.output, perturb: tensor.perturbed,
+                                          inputs: set, options: ValidationOptions(seed: seed, domain: domain))
     }
 
     /// The measurement inputs: the first data input from `--inputs` files (the others by the

@@ -103,7 +103,8 @@ func quantAndDiffHTML() throws -> (QuantReport, String, DiffReport, String) {
     let quant = QuantReport(graph: g, result: r, domain: domain, measured: m, plan: plan,
                             gate: QuantGate.evaluate(bound: r.bound, measured: nil, maxError: 1e-9, scheme: "int8-channel/uint8"))
     let a = try graph(SmallModels.mlp(seed: 3), "a.onnx"), b = try graph(SmallModels.mlp(seed: 4), "b.onnx")
-    let diff = DiffReport(float: a, export: b, result: try ModelDiff.run(float: a, export: b, threads: 1), maxDivergence: 0.1)
+    let d = try DiffDivergence.run(float: a, export: b, feeds: try QuantRun.syntheticFeeds(a, count: 2, seed: 1, domain: nil))
+    let diff = DiffReport(float: a, export: b, result: try ModelDiff.run(float: a, export: b, threads: 1), maxDivergence: 0.1, divergence: d)
     return (quant, try quant.render(.html), diff, try diff.render(.html))
 }
 
@@ -208,6 +209,9 @@ struct HTMLReportTests {
         #expect(diffBars >= diff.layers.count && diffBars <= diff.layers.count + 2)
         for l in diff.layers { #expect(dpage.contains(HTMLText.escape(l.floatNode))) }
         #expect(dpage.contains("FAIL"))
+        let acts = try #require(diff.divergence?.activations)
+        #expect(!acts.isEmpty && dpage.contains("diff-activations"))
+        for a in acts { #expect(dpage.contains(HTMLText.escape(a.tensor))) }
     }
 
     @Test func validatePageHasThePlotAndTableI() throws {

@@ -94,4 +94,24 @@ public enum QuantMeasurement {
         for i in v.indices where v[i] > v[best] { best = i }
         return best
     }
+
+    /// The measured κ of the float network and of its fake-quantized version
+    /// (``QuantSimulation`` with every target quantized) on the same inputs, as `kappa validate`
+    /// measures it: per input the DeepFool κ_max and the random-perturbation κ
+    /// (``Validation``), summarised. The quantized network's VJP goes through the engine's
+    /// QuantizeLinear/DequantizeLinear gradients (straight-through inside the grid's range).
+    public struct Kappa: Sendable {
+        public var float: MeasurementSummary
+        public var quantized: MeasurementSummary
+    }
+
+    public static func kappa(_ graph: ModelGraph, targets: [QuantAnalysis.Target], output: String, perturb: [String]?,
+                             inputs: InputSet, options: ValidationOptions) throws -> Kappa {
+        let q = try QuantSimulation.graph(graph, targets: targets)
+        func one(_ g: ModelGraph) throws -> MeasurementSummary {
+            let plan = try SensitivityAnalysis.plan(g, options: AnalysisOptions(output: output, perturb: perturb))
+            return try Validation.run(graph: g, plan: plan, inputs: inputs, inputsDescription: "", options: options).summary
+        }
+        return Kappa(float: try one(graph), quantized: try one(q))
+    }
 }

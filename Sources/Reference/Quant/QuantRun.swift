@@ -50,10 +50,13 @@ public enum QuantRun {
     }
 }
 
-/// `kappa quant --max-error E`: a mixed-precision plan.
+/// `kappa quant --max-error E` / `--min-agreement A`: a mixed-precision plan.
 extension QuantRun {
     public struct Plan: Sendable {
-        public var maxError: Double
+        /// The budgets (at least one given): max‖f_Q(x) − f(x)‖₂ ≤ maxError and top-1
+        /// agreement with the float model ≥ minAgreement, both measured all at once on the feeds.
+        public var maxError: Double?
+        public var minAgreement: Double?
         /// Nodes kept in float32 (weights and activations), most sensitive first.
         public var excluded: [String]
         /// The all-at-once measured error after each exclusion (first: nothing excluded).
@@ -64,12 +67,22 @@ extension QuantRun {
         public var final: QuantMeasurement.Stats { steps.last?.stats ?? steps[0].stats }
     }
 
-    /// Greedy: while the measured all-at-once error max‖f_Q(x) − f(x)‖₂ over the feeds exceeds
-    /// `maxError`, keep the quantized layer whose measured error alone is the largest (ties:
-    /// the larger static share) in float32, and measure again. Costs (layers + 2)·N passes for
-    /// the per-layer measurement plus N per step.
+    /// Whether `s` meets the budgets: max error ≤ `maxError` (when given) and top-1 agreement
+    /// ≥ `minAgreement` (when given; an output with one value has no top-1 and never meets it).
+    public static func meets(_ s: QuantMeasurement.Stats, maxError: Double?, minAgreement: Double?) -> Bool {
+        if let e = maxError, !(s.maxError <= e) { return false }
+        if let a = minAgreement, !((s.top1Agreement ?? -1) >= a) { return false }
+        return true
+    }
+
+    /// Greedy: while the measured all-at-once configuration misses a budget (max‖f_Q(x) − f(x)‖₂
+    /// over the feeds above `maxError`, or top-1 agreement with the float model below
+    /// `minAgreement`), keep the quantized layer whose measured error alone is the largest
+    /// (ties: the larger static share) in float32, and measure again. Costs (layers + 2)·N
+    /// passes for the per-layer measurement plus N per step.
     public static func plan(_ graph: ModelGraph, analysis: QuantAnalysis.Result, measured: QuantMeasurement.Result,
-                            feeds: [[String: Value]], maxError: Double, domain: InputDomain?) throws -> Plan {
+                            feeds: [[String: Value]], maxError: Double? = nil, minAgreement: Double? = nil,
+                            domain: InputDomain?) throws -> Plan {
         var settings = analysis.settings
         var steps: [(String?, QuantMeasurement.Stats)] = [(nil, measured.all)]
         var excluded: [String] = []
@@ -83,7 +96,7 @@ extension QuantRun {
         }
         var current = measured.all
         var targets = analysis.targets
-        for p in order where current.maxError > maxError {
+        for p in order where !meets(current, maxError: maxError, minAgreement: minAgreement) {
             settings.overrides[p.node] = .init(weights: .float32, activations: .float32)
             excluded.append(p.node)
             for k in targets.indices where targets[k].layer.node == p.node {
@@ -93,6 +106,7 @@ extension QuantRun {
             current = try QuantMeasurement.measureAll(graph, targets: targets, output: analysis.output, feeds: feeds, reference: reference)
             steps.append((p.node, current))
         }
-        return Plan(maxError: maxError, excluded: excluded, steps: steps, met: current.maxError <= maxError, settings: settings)
+        return Plan(maxError: maxError, minAgreement: minAgreement, excluded: excluded, steps: steps,
+                    met: meets(current, maxError: maxError, minAgreement: minAgreement), settings: settings)
     }
 }

@@ -57,6 +57,11 @@ extension QuantReport {
         ]
         if let domain { facts.append(("Domain", domain.map { "<code>\(HTMLText.escape($0))</code>" }.joined(separator: ", "))) }
         if let n = network.forwardPasses { facts.append(("Measurement", "\(n) forward passes")) }
+        if let k = network.kappa {
+            func v(_ n: JSONNumber) -> String { n.value.map(NumberText.value) ?? "n/a" }
+            facts.append(("Measured κ (float → quantized)",
+                          HTMLText.escape("DeepFool max \(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax)); random max \(v(k.float.randomMax)) → \(v(k.quantized.randomMax))")))
+        }
         page.section("summary", "Summary", head + HTMLPage.facts(facts))
 
         let caption = "Bars: each layer's term of the sound bound (‖ΔW‖₂·sup‖x‖ and the activation rounding, times the gain to the output). "
@@ -78,7 +83,7 @@ extension QuantReport {
                               rows: rows, rowClasses: layers.indices.map { set.contains($0) ? ["driver"] : [] }, rowHeaders: true, id: "quant-table")
         page.section("layers", "Layer table", table.html)
         if let plan {
-            var body = "<p>Budget \(HTMLText.escape(NumberText.value(plan.maxError))): \(plan.met ? "met" : "not met").</p>\n"
+            var body = "<p>Budget \(HTMLText.escape(plan.budget)): \(plan.met ? "met" : "not met").</p>\n"
             body += "<p>nodes_to_exclude: " + (plan.nodesToExclude.isEmpty ? "none" : plan.nodesToExclude.map { "<code>\(HTMLText.escape($0))</code>" }.joined(separator: ", ")) + "</p>\n"
             body += HTMLTable(caption: "Greedy steps", header: ["step", "kept in float", "measured max error", "top-1"], rows: plan.steps.enumerated().map { i, s in
                 [.text(String(i), numeric: true), .text(s.excluded ?? "(none)"), .number(s.measured.maxError.value), .text(NumberText.percent(s.measured.top1Agreement.value), numeric: true)]
@@ -122,6 +127,18 @@ extension DiffReport {
         for u in unmatchedFloat { body += "<p>unmatched float layer: <code>\(HTMLText.escape(u.node))</code> (\(HTMLText.escape(u.op)))</p>\n" }
         for u in unmatchedExport { body += "<p>unmatched export layer: <code>\(HTMLText.escape(u.node))</code> (\(HTMLText.escape(u.op)))</p>\n" }
         page.section("layers", "Layer table", body)
+        if let d = divergence {
+            let m = d.measured
+            var div = "<p>Output <code>\(HTMLText.escape(d.output))</code> on \(m.inputs) inputs: max ‖Δy‖₂ \(HTMLText.escape(NumberText.value(m.maxError.value))), "
+                + "relative max / mean \(HTMLText.escape(NumberText.value(m.maxRelativeError.value))) / \(HTMLText.escape(NumberText.value(m.meanRelativeError.value))), "
+                + "top-1 agreement \(HTMLText.escape(NumberText.percent(m.top1Agreement.value))).</p>\n"
+            let arows: [[HTMLTable.Cell]] = d.activations.map { a in
+                [.html("<code>\(HTMLText.escape(a.tensor))</code>"), .text(a.from ?? "(inputs)"), .number(a.localMax.value), .number(a.cumulativeMax.value)]
+            }
+            div += HTMLTable(caption: "Matched activations (\(d.activations.count)): relative divergence, max over the inputs",
+                             header: ["tensor", "local from", "local", "cumulative"], rows: arows, rowHeaders: true, id: "diff-activations").html
+            page.section("divergence", "Divergence on inputs", div)
+        }
         page.section("findings", "Findings", HTMLPage.findings(findings))
         return page.html
     }
