@@ -73,6 +73,25 @@ public enum Shapes {
         }
     }
 
+    /// Calls `body(i, ia, ib)` for every flat index i of `out` (row-major), with the flat indices
+    /// ia of `a` and ib of `b` that broadcast onto it (numpy rules; `out` is their broadcast
+    /// shape).
+    @inline(__always)
+    public static func forEachBroadcastPair(_ a: [Int], _ b: [Int], to out: [Int], _ body: (Int, Int, Int) throws -> Void) rethrows {
+        let sa = broadcastStrides(a, to: out), sb = broadcastStrides(b, to: out), st = strides(out)
+        let count = out.reduce(1, *)
+        for i in 0..<count {
+            var rem = i, ia = 0, ib = 0
+            for d in 0..<out.count {
+                let c = rem / st[d]
+                rem -= c * st[d]
+                ia += c * sa[d]
+                ib += c * sb[d]
+            }
+            try body(i, ia, ib)
+        }
+    }
+
     /// Normalises a possibly negative axis for rank `r`; nil when out of range.
     public static func axis(_ a: Int, rank r: Int) -> Int? {
         let v = a < 0 ? a + r : a

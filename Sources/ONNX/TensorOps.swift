@@ -224,18 +224,9 @@ enum TensorOps {
             }
             // Broadcasting can multiply sizes ([n, 1] + [1, n]); refuse to fold huge results.
             guard let count = Shapes.checkedProduct(dims), count <= ConstantFolder.maxComputed else { return nil }
-            let sa = Shapes.broadcastStrides(x.dims, to: dims), sb = Shapes.broadcastStrides(b.dims, to: dims)
-            let outStrides = Shapes.strides(dims)
             let av = x.doubles(), bv = b.doubles()
             var out = [Double](repeating: 0, count: count)
-            for i in 0..<count {
-                var rem = i, ia = 0, ib = 0
-                for d in 0..<dims.count {
-                    let c = rem / outStrides[d]
-                    rem -= c * outStrides[d]
-                    ia += c * sa[d]
-                    ib += c * sb[d]
-                }
+            Shapes.forEachBroadcastPair(x.dims, b.dims, to: dims) { i, ia, ib in
                 let p = av[ia], q = bv[ib]
                 switch n.opType {
                 case "Add": out[i] = p + q

@@ -175,19 +175,7 @@ struct TinyEvaluator {
 
     /// ‖J‖₂ at `x` by central differences (h = 1e-5) and LAPACK on the dense Jacobian.
     func jacobianNorm(at x: [Double], output: String) throws -> Double {
-        let h = 1e-5
-        var cols: [[Double]] = []
-        for i in x.indices {
-            var p = x, m = x
-            p[i] += h
-            m[i] -= h
-            let (fp, fm) = (try run(p, output: output), try run(m, output: output))
-            cols.append(zip(fp, fm).map { ($0 - $1) / (2 * h) })
-        }
-        let rows = cols.first?.count ?? 0
-        var a = [Double](repeating: 0, count: rows * x.count)
-        for (j, col) in cols.enumerated() { for (i, v) in col.enumerated() { a[i * x.count + j] = v } }
-        return try SpectralNormRef.largest(a, rows: rows, cols: x.count)
+        try centralDifferenceNorm(at: x) { try run($0, output: output) }
     }
 }
 
@@ -196,4 +184,22 @@ enum SpectralNormRef {
     static func largest(_ a: [Double], rows: Int, cols: Int) throws -> Double {
         try SpectralNorm.singularValues(a, rows: rows, cols: cols).max() ?? 0
     }
+}
+
+/// ‖J‖₂ of `f` at `x` by central differences (h = 1e-5) and LAPACK on the dense Jacobian —
+/// the one finite-difference reference of the float64 evaluators in these tests.
+func centralDifferenceNorm(at x: [Double], _ f: ([Double]) throws -> [Double]) throws -> Double {
+        let h = 1e-5
+        var cols: [[Double]] = []
+        for i in x.indices {
+            var p = x, m = x
+            p[i] += h
+            m[i] -= h
+            let (fp, fm) = (try f(p), try f(m))
+            cols.append(zip(fp, fm).map { ($0 - $1) / (2 * h) })
+        }
+        let rows = cols.first?.count ?? 0
+        var a = [Double](repeating: 0, count: rows * x.count)
+        for (j, col) in cols.enumerated() { for (i, v) in col.enumerated() { a[i * x.count + j] = v } }
+        return try SpectralNormRef.largest(a, rows: rows, cols: x.count)
 }

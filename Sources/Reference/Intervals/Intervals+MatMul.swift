@@ -124,14 +124,8 @@ enum MatMulRules {
     /// MatMul with numpy semantics (1-D operands promoted, batch dimensions broadcast).
     static let matmul: IntervalRule = { c throws(ReferenceError) in
         guard let a0 = c.shape(0), let b0 = c.shape(1), !a0.isEmpty, !b0.isEmpty else { return [] }
-        let a = a0.count == 1 ? [1] + a0 : a0, b = b0.count == 1 ? b0 + [1] : b0
-        let (m, k) = (a[a.count - 2], a[a.count - 1]), (kb, n) = (b[b.count - 2], b[b.count - 1])
-        guard k == kb else { throw c.fail("inner dimensions differ: \(a0) · \(b0)") }
-        let ba = Array(a.dropLast(2)), bb = Array(b.dropLast(2))
-        guard let batch = Shapes.broadcast(ba, bb) else { throw c.fail("batch dimensions \(ba) and \(bb) do not broadcast") }
-        var shape = batch
-        if a0.count > 1 { shape.append(m) }
-        if b0.count > 1 { shape.append(n) }
+        let l = try MatMulLayout.make(a0, b0).get(c.fail)
+        let (m, k, n, ba, bb, batch, shape) = (l.m, l.k, l.n, l.batchA, l.batchB, l.batch, l.shape)
         if let w = c.constant(1), bb.isEmpty, let x = c.evaluated[0], ba == batch {
             return [constantProduct(x, transX: false, w, transW: false, left: true, m: m, k: k, n: n, shape: shape)]
         }

@@ -16,16 +16,8 @@ struct MatMul: Kernel {
     static func make(_ c: KernelContext) throws(ReferenceError) -> any Kernel {
         let a0 = try c.shape(0), b0 = try c.shape(1)
         guard !a0.isEmpty, !b0.isEmpty else { throw c.fail("MatMul of a scalar") }
-        let a = a0.count == 1 ? [1] + a0 : a0
-        let b = b0.count == 1 ? b0 + [1] : b0
-        let (m, k) = (a[a.count - 2], a[a.count - 1])
-        let (kb, n) = (b[b.count - 2], b[b.count - 1])
-        guard k == kb else { throw c.fail("inner dimensions differ: \(a0) · \(b0)") }
-        let ba = Array(a.dropLast(2)), bb = Array(b.dropLast(2))
-        guard let batch = Shapes.broadcast(ba, bb) else { throw c.fail("batch dimensions \(ba) and \(bb) do not broadcast") }
-        var shape = batch
-        if a0.count > 1 { shape.append(m) }
-        if b0.count > 1 { shape.append(n) }
+        let l = try MatMulLayout.make(a0, b0).get(c.fail)
+        let (m, n, k, ba, bb, batch, shape) = (l.m, l.n, l.k, l.batchA, l.batchB, l.batch, l.shape)
         return MatMul(m: m, n: n, k: k, shape: shape,
                       tableA: IndexTable.broadcast(ba, to: batch), tableB: IndexTable.broadcast(bb, to: batch),
                       countA: a0.reduce(1, *), countB: b0.reduce(1, *), flat: bb.isEmpty)
@@ -76,5 +68,41 @@ struct MatMul: Kernel {
             db = out
         }
         return [da, db]
+    }
+}
+
+/// numpy.matmul's shapes for operands of shapes a0 and b0 (both non-empty): a 1-D operand
+/// gains a unit row (a) or column (b) that the result drops; the batch dimensions broadcast.
+/// One definition for the engine's MatMul and the interval rule.
+struct MatMulLayout {
+    let m: Int, k: Int, n: Int
+    /// The batch dimensions of each operand and their broadcast.
+    let batchA: [Int], batchB: [Int], batch: [Int]
+    /// The result's shape.
+    let shape: [Int]
+
+    /// The layout, or the reason the shapes do not multiply.
+    static func make(_ a0: [Int], _ b0: [Int]) -> Result<MatMulLayout, Mismatch> {
+        let a = a0.count == 1 ? [1] + a0 : a0, b = b0.count == 1 ? b0 + [1] : b0
+        let (m, k) = (a[a.count - 2], a[a.count - 1]), (kb, n) = (b[b.count - 2], b[b.count - 1])
+        guard k == kb else { return .failure(Mismatch(reason: "inner dimensions differ: \(a0) · \(b0)")) }
+        let ba = Array(a.dropLast(2)), bb = Array(b.dropLast(2))
+        guard let batch = Shapes.broadcast(ba, bb) else { return .failure(Mismatch(reason: "batch dimensions \(ba) and \(bb) do not broadcast")) }
+        var shape = batch
+        if a0.count > 1 { shape.append(m) }
+        if b0.count > 1 { shape.append(n) }
+        return .success(MatMulLayout(m: m, k: k, n: n, batchA: ba, batchB: bb, batch: batch, shape: shape))
+    }
+
+    struct Mismatch: Error { let reason: String }
+}
+
+extension Result where Success == MatMulLayout, Failure == MatMulLayout.Mismatch {
+    /// The layout, or the node's error made by `fail` from the reason.
+    func get(_ fail: (String) -> ReferenceError) throws(ReferenceError) -> MatMulLayout {
+        switch self {
+        case .success(let l): return l
+        case .failure(let e): throw fail(e.reason)
+        }
     }
 }

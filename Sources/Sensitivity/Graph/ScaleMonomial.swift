@@ -33,17 +33,8 @@ struct ScaleMonomial: Sendable {
     static func combine(_ a: ScaleMonomial, _ b: ScaleMonomial, divide: Bool) -> ScaleMonomial? {
         guard let out = Shapes.broadcast(a.dims, b.dims), let count = Shapes.checkedProduct(out), count <= maxElements else { return nil }
         if divide, b.values.contains(where: { $0 == 0 || !$0.isFinite }) { return nil }
-        let sa = Shapes.broadcastStrides(a.dims, to: out), sb = Shapes.broadcastStrides(b.dims, to: out)
-        let st = Shapes.strides(out)
         var v = [Double](repeating: 0, count: count)
-        for i in 0..<count {
-            var rem = i, ia = 0, ib = 0
-            for d in 0..<out.count {
-                let c = rem / st[d]
-                rem -= c * st[d]
-                ia += c * sa[d]
-                ib += c * sb[d]
-            }
+        Shapes.forEachBroadcastPair(a.dims, b.dims, to: out) { i, ia, ib in
             v[i] = divide ? a.values[ia] / b.values[ib] : a.values[ia] * b.values[ib]
         }
         return ScaleMonomial(values: v, dims: out, power: divide ? a.power - b.power : a.power + b.power)

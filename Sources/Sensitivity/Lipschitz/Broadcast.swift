@@ -35,18 +35,9 @@ enum Broadcast {
         guard let v = variable, let out = Shapes.broadcast(v, weightShape),
               let count = Shapes.checkedProduct(out), count <= 1 << 26 else { return frobenius }
         if out == v { return maxAbs }
-        let vs = Shapes.broadcastStrides(v, to: out), ws = Shapes.broadcastStrides(weightShape, to: out)
-        let st = Shapes.strides(out)
         var sums = [Double](repeating: 0, count: Shapes.checkedProduct(v) ?? 0)
         guard !sums.isEmpty else { return 0 }
-        for i in 0..<count {
-            var rem = i, iv = 0, iw = 0
-            for d in 0..<out.count {
-                let c = rem / st[d]
-                rem -= c * st[d]
-                iv += c * vs[d]
-                iw += c * ws[d]
-            }
+        Shapes.forEachBroadcastPair(v, weightShape, to: out) { _, iv, iw in
             sums[iv] += weights[iw] * weights[iw]
         }
         return sums.max().map { $0.squareRoot() } ?? frobenius

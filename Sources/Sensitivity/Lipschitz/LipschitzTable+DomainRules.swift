@@ -60,23 +60,15 @@ extension LipschitzTable {
     static func product(_ n: Node, _ ctx: GraphContext, divide: Bool) -> NodeRule? {
         guard let a = n.input(0), let b = n.input(1), let ba = ctx.bounds(a), let bb = ctx.bounds(b),
               let out = Shapes.broadcast(ba.shape, bb.shape), let count = Shapes.checkedProduct(out), count <= 1 << 26 else { return nil }
-        let sa = Shapes.broadcastStrides(ba.shape, to: out), sb = Shapes.broadcastStrides(bb.shape, to: out)
-        let st = Shapes.strides(out)
+        // Every element of b reaches the output when it is not empty (broadcasting only copies).
+        if divide, count > 0, (0..<bb.count).contains(where: { !(bb.minMagnitude($0) > 0) }) {
+            return .needsDomain(ctx.variableInputs(n), "Div whose divisor's interval on the domain contains 0")
+        }
         var accA = [Double](repeating: 0, count: ba.count), accB = [Double](repeating: 0, count: bb.count)
-        for i in 0..<count {
-            var rem = i, ia = 0, ib = 0
-            for d in 0..<out.count {
-                let c = rem / st[d]
-                rem -= c * st[d]
-                ia += c * sa[d]
-                ib += c * sb[d]
-            }
+        Shapes.forEachBroadcastPair(ba.shape, bb.shape, to: out) { _, ia, ib in
             let u: Double, v: Double
             if divide {
                 let mb = bb.minMagnitude(ib)
-                guard mb > 0 else {
-                    return .needsDomain(ctx.variableInputs(n), "Div whose divisor's interval on the domain contains 0")
-                }
                 u = 1 / mb
                 v = ba.magnitude(ia) / (mb * mb)
             } else {
