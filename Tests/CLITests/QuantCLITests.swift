@@ -57,6 +57,21 @@ struct QuantCLITests {
         #expect(abs(again.doubleValue - last) <= 1e-12 * max(1, last))
     }
 
+    /// Malformed --overrides files: exit 2 with one line naming the file and what is wrong (a
+    /// misspelt scheme inside the sidecar form is named, not read as a node called "nodes").
+    @Test func malformedOverridesAreRefused() throws {
+        let dir = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, text, phrase) in [("notjson.json", "{not json", "bad per-node overrides"),
+                                     ("scheme.json", #"{"nodes": {"conv": {"weights": "int9", "activations": "fp32"}}}"#, "unknown weight scheme 'int9'")] {
+            try Data(text.utf8).write(to: dir.appendingPathComponent(name))
+            let (code, _, err) = try CLITests.run(["quant", "tiny.onnx", "--weights", "int8", "--activations", "fp32", "--overrides", name], in: dir)
+            #expect(code == 2, "\(name): \(err)")
+            let errors = err.split(separator: "\n").filter { $0.contains("error:") }
+            #expect(errors.count == 1 && errors[0].contains(name) && errors[0].contains(phrase), "\(name): \(err)")
+        }
+    }
+
     @Test func checkGateExitCodes() throws {
         let dir = try CLITests.workspace()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -33,7 +33,10 @@ public struct QuantSettings: Sendable, Equatable {
     public static func overrides(json data: Data, path: String) throws(QuantError) -> [String: Override] {
         struct Sidecar: Decodable { var nodes: [String: Override] }
         do {
-            if let s = try? JSONDecoder().decode(Sidecar.self, from: data) { return s.nodes }
+            // A top-level "nodes" key means the sidecar form: its errors (a misspelt scheme) are
+            // reported as such, not re-read as an override of a node called "nodes".
+            let top = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            if top?["nodes"] != nil { return try JSONDecoder().decode(Sidecar.self, from: data).nodes }
             return try JSONDecoder().decode([String: Override].self, from: data)
         } catch let DecodingError.dataCorrupted(c) {
             throw .badOverrides(path: path, reason: c.debugDescription)
