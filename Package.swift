@@ -29,9 +29,11 @@ let package = Package(
         .target(name: "ONNXProto", dependencies: ["CProtobufC"]),
         // The git revision for `kappa --version` (the Makefile supplies it; "unknown" otherwise).
         .target(name: "CBuildInfo"),
+        // OpenBLAS kernel selection when the library does not know the CPU (Sources/CBLASCore/BLASCore.c).
+        .target(name: "CBLASCore"),
 
         .target(name: "ONNX", dependencies: ["ONNXProto", "CProtobufC"]),
-        .target(name: "Linalg", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "Linalg", dependencies: ["CBLAS", "CLAPACKE", "CBLASCore"]),
         .target(name: "Sensitivity", dependencies: ["ONNX", "Linalg"]),
         .target(name: "Reference", dependencies: ["ONNX", "Linalg", "Sensitivity"]),
         .target(name: "Reports", dependencies: ["ONNX", "Sensitivity", "Reference"]),

@@ -1,5 +1,6 @@
 // Thin CBLAS wrappers (OpenBLAS); the only place Linalg calls cblas_* directly.
 import CBLAS
+import CBLASCore
 import Foundation
 
 /// Thin CBLAS wrappers (row-major).
@@ -89,6 +90,14 @@ public enum BLAS {
     /// ends); values below 1 are raised to 1.
     public static func setThreads(_ n: Int) {
         ThreadGate.shared.set(max(1, n))
+    }
+
+    /// The OpenBLAS kernel set this process runs ("SkylakeX", "Haswell", …; "unknown" when the
+    /// library does not say) and, when Kappa replaced OpenBLAS's own choice at start-up, that
+    /// choice ("Prescott": the library did not know the CPU; Sources/CBLASCore/BLASCore.c).
+    /// `OPENBLAS_CORETYPE` in the environment is always obeyed.
+    public static var core: (name: String, replaced: String?) {
+        (String(cString: kappa_blas_core()), kappa_blas_replaced_core().map { String(cString: $0) })
     }
 
     /// The number of OpenBLAS worker threads configured for calls outside single-thread sections.
