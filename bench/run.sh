@@ -13,7 +13,7 @@
 #
 # operator (also part of norms and all): `kappa analyze --norm operator` on AlexNet, VGG-19 and
 # ResNet-50 at 1x3x224x224, KAPPA_BENCH_OP_REPEATS (default 3) runs interleaved with the
-# previous main (KAPPA_BENCH_BASELINE_REV, default 95f16ea, built in a worktree under bench/out,
+# previous main (KAPPA_BENCH_BASELINE_REV, default 50ba720, built in a worktree under bench/out,
 # or the kappa binary KAPPA_BENCH_BASELINE): median wall and CPU (user + sys) time and the
 # upper/lower range of σ_op over the convolutions, for both; plus VGG-19 --norm matrix for
 # both (is certifying in matrix mode affordable?). The machine is shared: compare within a run.
@@ -182,7 +182,7 @@ fi
 if [ "$what" = operator ] || [ "$what" = norms ] || [ "$what" = all ]; then
   base=${KAPPA_BENCH_BASELINE:-}
   if [ -z "$base" ]; then
-    rev=${KAPPA_BENCH_BASELINE_REV:-95f16ea}
+    rev=${KAPPA_BENCH_BASELINE_REV:-50ba720}
     wt=$out/baseline-$rev
     if [ ! -d "$wt" ]; then git worktree add --detach "$wt" "$rev" >&2; fi
     (cd "$wt" && swift build -c release --product kappa >&2)
@@ -191,6 +191,9 @@ if [ "$what" = operator ] || [ "$what" = norms ] || [ "$what" = all ]; then
   oprepeats=${KAPPA_BENCH_OP_REPEATS:-3}
   echo "== operator: kappa analyze --norm operator, this tree vs $base, $oprepeats interleaved runs each" >&2
   : > "$out/operator.txt"
+  # The OpenBLAS kernels each binary runs ("Core: X", once per initialisation; the last counts).
+  core() { OPENBLAS_VERBOSE=2 "$@" --version 2>&1 >/dev/null | sed -n 's/^Core: //p' | tail -1; }
+  echo "OpenBLAS kernels: this tree $(core "$bin/kappa"), previous main $(core "$base")${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE)}" | tee -a "$out/operator.txt"
   for name in bvlc_alexnet vgg19 resnet50; do
     m="$models/$name.onnx"
     cat "$m" > /dev/null
