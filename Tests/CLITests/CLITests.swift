@@ -35,13 +35,15 @@ struct CLITests {
         return dir
     }
 
-    static func run(_ args: [String], in dir: URL) throws -> (Int32, String, String) {
+    /// Runs kappa in `dir`; `environment` entries are added to (a nil value removes) the inherited ones.
+    static func run(_ args: [String], in dir: URL, environment: [String: String?] = [:]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = try binary()
         p.arguments = args
         p.currentDirectoryURL = dir
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

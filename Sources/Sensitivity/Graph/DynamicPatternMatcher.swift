@@ -235,11 +235,13 @@ struct DynamicPatternMatcher {
             return (m, va.union(vb).union([p]))
         case "Floor", "Ceil", "Round", "Cast", "Identity", "Neg":
             if n.opType == "Cast", !Self.exactCast(n) { return nil }
-            guard var (a, va) = arg(x) else { return nil }
+            guard let (first, va) = arg(x) else { return nil }
+            var a = first
             if n.opType == "Neg" { a.values = a.values.map { -$0 } }
             return (a, va.union([p]))
         case "Reshape", "Unsqueeze", "Squeeze", "Flatten":
-            guard var (a, va) = arg(x) else { return nil }
+            guard let (first, va) = arg(x) else { return nil }
+            var a = first
             var dims = shape(t)
             if n.opType == "Reshape", let target = graph.constants[n.input(1) ?? ""] {
                 dims = Shapes.reshape(a.dims, to: target.int64s().map { Int(clamping: $0) }, allowZero: n.int("allowzero") == 1) ?? dims

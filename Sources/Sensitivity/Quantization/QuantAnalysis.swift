@@ -56,8 +56,17 @@ public enum QuantAnalysis {
         public var axis: Int
         public var weights: WeightScheme
         public var activations: ActivationScheme
-        /// Q(W) (float32 values, the weight's dims).
-        public var quantized: [Float]
+        /// Q(W) (float32 values, the weight's dims), computed when asked (the static analysis
+        /// keeps only ΔW; the fake-quantized graph of ``QuantSimulation`` reads this).
+        public var quantized: [Float] {
+            layer.weight.withFloats { values in
+                var out = [Float](repeating: 0, count: values.count)
+                out.withUnsafeMutableBufferPointer { o in
+                    _ = WeightQuantizer.quantize(values, dims: layer.weight.dims, scheme: weights, axis: axis, into: o, codes: nil)
+                }
+                return out
+            }
+        }
         /// The activation grid (integer schemes), from the input's range.
         public var grid: IntegerGrid?
     }
@@ -151,23 +160,14 @@ public enum QuantAnalysis {
         var targets: [Target] = []
         var deltaLayers: [WeightLayer] = []
         var stats: [(frob: Double, dfrob: Double, maxAbs: Double, spread: Double?)] = []
-        for (l, w, d, axis) in cands {
+        let errors = quantizationErrors(cands.map { ($0.0, settings.weights(for: $0.0.node), $0.3) }, threads: threads)
+        for (k, (l, w, d, axis)) in cands.enumerated() {
             let ws = settings.weights(for: l.node), acts = settings.activations(for: l.node)
-            let values = l.weight.floats()
-            let q = WeightQuantizer.quantize(values, dims: l.weight.dims, scheme: ws, axis: axis, keepCodes: false)
-            var delta = [Float](repeating: 0, count: values.count)
-            var f = 0.0, df = 0.0, mx = 0.0
-            for i in values.indices {
-                let dv = Double(q.values[i]) - Double(values[i])
-                delta[i] = Float(dv)
-                f += Double(values[i]) * Double(values[i])
-                df += dv * dv
-                mx = max(mx, abs(dv))
-            }
+            let e = errors[k]
             var dl = l
-            dl.weight = Tensor(name: l.weight.name + ".delta", dims: l.weight.dims, floats: delta)
+            dl.weight = e.delta
             deltaLayers.append(dl)
-            stats.append((f.squareRoot(), df.squareRoot(), mx, WeightQuantizer.channelSpread(values, dims: l.weight.dims, axis: axis)))
+            stats.append((e.summary.frobenius, e.summary.deltaFrobenius, e.summary.maxAbsError, e.summary.spread))
             var grid: IntegerGrid?
             if case let .int(signed) = acts {
                 let (qmin, qmax) = signed ? (-128, 127) : (0, 255)
@@ -178,7 +178,7 @@ public enum QuantAnalysis {
                     grid = IntegerGrid(lo: Double(b.lo.min() ?? 0), hi: Double(b.hi.max() ?? 0), qmin: qmin, qmax: qmax, symmetric: false)
                 }
             }
-            targets.append(Target(layer: l, weightInput: w, dataInput: d, axis: axis, weights: ws, activations: acts, quantized: q.values, grid: grid))
+            targets.append(Target(layer: l, weightInput: w, dataInput: d, axis: axis, weights: ws, activations: acts, grid: grid))
         }
         // One pool for the norms of every W and every ΔW (largest first across both sets).
         let norms: [WeightNorms], deltaNorms: [WeightNorms]
@@ -243,6 +243,24 @@ public enum QuantAnalysis {
         let outSup = bounds?[y].flatMap { $0.isFinite ? $0.supNorm : nil }
         return Result(output: y, settings: settings, layers: rows, targets: targets, bound: total, outputSupNorm: outSup, norm: norm,
                       notes: notes, findings: findings)
+    }
+
+    /// ΔW = Q(W) − W of every (layer, scheme, axis) as a float32 tensor named `<weight>.delta`,
+    /// with its ``WeightQuantizer/ErrorSummary``: read from the weights' memory (no copy of W,
+    /// no kept Q(W)), each layer in blocks on `threads` workers (the passes are memory bound).
+    static func quantizationErrors(_ jobs: [(WeightLayer, WeightScheme, Int)], threads: Int)
+        -> [(delta: Tensor, summary: WeightQuantizer.ErrorSummary)] {
+        jobs.map { l, scheme, axis in
+            let count = l.weight.count, bytes = count * MemoryLayout<Float>.stride
+            let buffer = OwnedBuffer(byteCount: bytes, zeroed: false)
+            let delta = buffer.raw.bindMemory(to: Float.self)
+            let summary = l.weight.withFloats { values in
+                WeightQuantizer.error(values, dims: l.weight.dims, scheme: scheme, axis: axis, into: delta, workers: threads)
+            }
+            let tensor = Tensor(name: l.weight.name + ".delta", dataType: .float, dims: l.weight.dims, storage: .folded,
+                                bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer.raw)[0..<bytes]), owner: buffer)
+            return (tensor, summary)
+        }
     }
 
     /// (u, e, step) of the rounding of layer t's input (step 1 of the bound): e = nil when it
