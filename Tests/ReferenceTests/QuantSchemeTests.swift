@@ -90,6 +90,62 @@ struct QuantSchemeTests {
         }
     }
 
+    /// The static analysis's fused ΔW pass (``WeightQuantizer/error``: blocks on threads, no
+    /// copy) equals Q(W) from ``WeightQuantizer/quantize`` minus W element for element, with
+    /// serial float64 sums (1e-12 relative: only the order of the additions differs), the exact
+    /// max|ΔW| and a naive channel spread; NaN and ±∞ included, 1, 2 and 8 workers bit-identical,
+    /// the last axis (one element per unit) and a tensor of more than one block.
+    @Test func fusedErrorPassEqualsQuantizeThenDifference() {
+        var rng = TestRandom(seed: 21)
+        let schemes: [WeightScheme] = [.int(bits: 8, granularity: .tensor), .int(bits: 8, granularity: .channel),
+                                       .int(bits: 4, granularity: .channel), .float(.fp16), .float(.fp8e4m3), .float32]
+        let shapes: [([Int], Int)] = [([3, 5, 7], 0), ([3, 5, 7], 1), ([3, 5, 7], 2), ([64, 3, 3, 3], 0), ([1030, 1020], 1), ([1020, 1030], 0), ([17], 0)]
+        var checked = 0
+        for (dims, axis) in shapes {
+            let count = dims.reduce(1, *)
+            var values = (0..<count).map { _ in Float(rng.gaussian() * 0.2) }
+            if count > 100 { values[7] = .nan; values[count / 2] = .infinity; values[count - 3] = -.infinity }
+            // The two tensors of more than one block (2²⁰ elements) with the integer schemes only (debug builds are slow).
+            for scheme in count > 1 << 20 ? Array(schemes.prefix(2)) : schemes {
+                let q = WeightQuantizer.quantize(values, dims: dims, scheme: scheme, axis: axis).values
+                var f = 0.0, df = 0.0, mx = 0.0
+                var expected = [Float](repeating: 0, count: count)
+                for i in 0..<count {
+                    let dv = Double(q[i]) - Double(values[i])
+                    expected[i] = Float(dv)
+                    f += Double(values[i]) * Double(values[i]); df += dv * dv; mx = max(mx, abs(dv))
+                }
+                var summaries: [WeightQuantizer.ErrorSummary] = []
+                for workers in [1, 2, 8] {
+                    var delta = [Float](repeating: -1, count: count)
+                    let e = values.withUnsafeBufferPointer { v in
+                        delta.withUnsafeMutableBufferPointer { d in WeightQuantizer.error(v, dims: dims, scheme: scheme, axis: axis, into: d, workers: workers) }
+                    }
+                    let same = zip(delta, expected).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+                    #expect(same, "\(dims) axis \(axis) \(scheme) workers \(workers)")
+                    summaries.append(e)
+                }
+                let e = summaries[0]
+                for other in summaries.dropFirst() {
+                    #expect(other.frobenius.bitPattern == e.frobenius.bitPattern && other.deltaFrobenius.bitPattern == e.deltaFrobenius.bitPattern
+                            && other.maxAbsError == e.maxAbsError && other.spread == e.spread, "\(dims) \(scheme): threads changed the sums")
+                }
+                func close(_ a: Double, _ b: Double) -> Bool { a == b || (a.isNaN && b.isNaN) || abs(a - b) <= 1e-12 * abs(b) }
+                #expect(close(e.frobenius, f.squareRoot()) && close(e.deltaFrobenius, df.squareRoot()), "\(dims) \(scheme)")
+                #expect(e.maxAbsError == mx, "\(dims) \(scheme)")
+                // Naive spread: r_c = max |W_c| over the finite values of channel c.
+                let n = dims[axis], inner = dims[(axis + 1)...].reduce(1, *)
+                var r = [Float](repeating: 0, count: n)
+                for i in 0..<count where values[i].isFinite { r[(i / inner) % n] = max(r[(i / inner) % n], abs(values[i])) }
+                let nz = r.filter { $0 > 0 }
+                let spread = n > 1 && nz.count > 1 ? Double(nz.max() ?? 0) / Double(nz.min() ?? 1) : nil
+                #expect(e.spread == spread, "\(dims) axis \(axis)")
+                checked += 1
+            }
+        }
+        #expect(checked == (shapes.count - 2) * schemes.count + 2 * 2)
+    }
+
     /// Closed forms: |Q(w) − w| ≤ scale/2 on a symmetric grid (no saturation: the absmax maps to
     /// ±127 exactly), Q of a multiple of the scale is exact, ties go to the even code.
     @Test func integerClosedForm() {
