@@ -36,8 +36,8 @@ extension QuantReport {
             if let r = network.ratio.value { rows.append(["  bound / measured", Self.ratio(r)]) }
             if let k = network.kappa {
                 func v(_ n: JSONNumber) -> String { n.value.map(NumberText.value) ?? "n/a" }
-                rows.append(["measured κ, DeepFool max (float → quantized)", "\(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax))"])
-                rows.append(["measured κ, random max (float → quantized)", "\(v(k.float.randomMax)) → \(v(k.quantized.randomMax))"])
+                rows.append(["measured κ, DeepFool max (float → quantized weights)", "\(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax))"])
+                rows.append(["measured κ, random max (float → quantized weights)", "\(v(k.float.randomMax)) → \(v(k.quantized.randomMax))"])
             }
         }
         let width = rows.map(\.[0].count).max() ?? 0

@@ -95,11 +95,15 @@ public enum QuantMeasurement {
         return best
     }
 
-    /// The measured κ of the float network and of its fake-quantized version
-    /// (``QuantSimulation`` with every target quantized) on the same inputs, as `kappa validate`
-    /// measures it: per input the DeepFool κ_max and the random-perturbation κ
-    /// (``Validation``), summarised. The quantized network's VJP goes through the engine's
-    /// QuantizeLinear/DequantizeLinear gradients (straight-through inside the grid's range).
+    /// The measured κ of the float network and of the network with quantized weights
+    /// (``QuantSimulation`` with every target's Q(W), activations left in float) on the same
+    /// inputs, as `kappa validate` measures it: per input the DeepFool κ_max and the
+    /// random-perturbation κ (``Validation``), summarised. Activation rounding is left out on
+    /// purpose: it makes the map piecewise constant, so its κ is 0 almost everywhere (a
+    /// perturbation below half a step changes nothing) and undefined at the steps — on a
+    /// generated AlexNet with uint8 activations every DeepFool run stalled for its 50 steps and
+    /// reported 0. Its effect is what the measured output error reports. With float32 weights
+    /// everywhere the quantized side is the float measurement itself (not run twice).
     public struct Kappa: Sendable {
         public var float: MeasurementSummary
         public var quantized: MeasurementSummary
@@ -107,11 +111,13 @@ public enum QuantMeasurement {
 
     public static func kappa(_ graph: ModelGraph, targets: [QuantAnalysis.Target], output: String, perturb: [String]?,
                              inputs: InputSet, options: ValidationOptions) throws -> Kappa {
-        let q = try QuantSimulation.graph(graph, targets: targets)
         func one(_ g: ModelGraph) throws -> MeasurementSummary {
             let plan = try SensitivityAnalysis.plan(g, options: AnalysisOptions(output: output, perturb: perturb))
             return try Validation.run(graph: g, plan: plan, inputs: inputs, inputsDescription: "", options: options).summary
         }
-        return Kappa(float: try one(graph), quantized: try one(q))
+        let float = try one(graph)
+        guard targets.contains(where: { $0.weights != .float32 }) else { return Kappa(float: float, quantized: float) }
+        let q = try QuantSimulation.graph(graph, targets: targets, roundActivations: false)
+        return Kappa(float: float, quantized: try one(q))
     }
 }

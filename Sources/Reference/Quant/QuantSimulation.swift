@@ -13,8 +13,10 @@ import Sensitivity
 /// Only the layer's own read of its input is rounded; other readers of the tensor (a
 /// residual Add) see the float value, as in the static bound of ``QuantAnalysis``.
 public enum QuantSimulation {
-    /// `graph` with the layers of `targets` quantized (all of them, or those named in `only`).
-    public static func graph(_ graph: ModelGraph, targets: [QuantAnalysis.Target], only: Set<String>? = nil) throws(ONNXError) -> ModelGraph {
+    /// `graph` with the layers of `targets` quantized (all of them, or those named in `only`);
+    /// `roundActivations: false` quantizes the weights only (the activations stay float).
+    public static func graph(_ graph: ModelGraph, targets: [QuantAnalysis.Target], only: Set<String>? = nil,
+                             roundActivations: Bool = true) throws(ONNXError) -> ModelGraph {
         var model = graph.model
         var g = graph.graph
         var inserted: [Int: [Node]] = [:]
@@ -30,7 +32,7 @@ public enum QuantSimulation {
             }
             let x = node.inputs[t.dataInput]
             var extra: [Node] = []
-            switch t.activations {
+            switch roundActivations ? t.activations : .float32 {
             case .float32: break
             case let .int(signed):
                 guard let grid = t.grid else { break }

@@ -59,7 +59,7 @@ extension QuantReport {
         if let n = network.forwardPasses { facts.append(("Measurement", "\(n) forward passes")) }
         if let k = network.kappa {
             func v(_ n: JSONNumber) -> String { n.value.map(NumberText.value) ?? "n/a" }
-            facts.append(("Measured κ (float → quantized)",
+            facts.append(("Measured κ (float → quantized weights)",
                           HTMLText.escape("DeepFool max \(v(k.float.deepfoolMax)) → \(v(k.quantized.deepfoolMax)); random max \(v(k.float.randomMax)) → \(v(k.quantized.randomMax))")))
         }
         page.section("summary", "Summary", head + HTMLPage.facts(facts))
