@@ -114,15 +114,16 @@ struct CLITests {
         #expect(Self.sameUpToRounding(actual, expectedText), "snapshot \(name) differs; re-record with KAPPA_RECORD=1")
     }
 
-    /// Snapshot equality with numbers compared to a relative 1e-6: the text between numbers must
-    /// match exactly, every number within 1e-6. BLAS kernels differ in the last bits between
+    /// Snapshot equality with numbers compared to a relative 1e-5: the text between numbers must
+    /// match exactly, every number within 1e-5. BLAS kernels differ in the last bits between
     /// CPUs, so full-precision JSON and CSV values differ in their last digits (float64 norms) or
-    /// from about the 7th digit (the float32 reference engine's κ).
+    /// from about the 6th digit (the float32 reference engine's κ, a ratio of differences of
+    /// forward passes: 2.5e-6 between OpenBLAS's Prescott and SkylakeX kernels on tiny.onnx).
     static func sameUpToRounding(_ a: String, _ b: String) -> Bool {
         if a == b { return true }
         let (ta, na) = split(a), (tb, nb) = split(b)
         guard ta == tb, na.count == nb.count else { return false }
-        return zip(na, nb).allSatisfy { x, y in x == y || abs(x - y) <= 1e-6 * max(abs(x), abs(y)) }
+        return zip(na, nb).allSatisfy { x, y in x == y || abs(x - y) <= 1e-5 * max(abs(x), abs(y)) }
     }
 
     /// The text with every decimal number replaced by "#", and the numbers in order.

@@ -141,7 +141,9 @@ struct DomainBracketTests {
         let g = try Self.load(b.model(), "linear")
         let r = try Self.bracket(g, box: TensorBounds(shape: [1, 7], lo: 0, hi: 1))
         let L = r.network.eq7.operator, l = try #require(r.bracket?.lower?.value)
-        #expect(l <= L && l >= L * (1 - 1e-4), "ℓ \(l) and L \(L) should meet on a linear map")
+        // ℓ is certified up to the float32 rounding of its reverse pass (the 1e-5 that
+        // DomainAnalysis allows before calling it KAPPA005); L is the float64 σ.
+        #expect(l <= L * (1 + 1e-5) && l >= L * (1 - 1e-4), "ℓ \(l) and L \(L) should meet on a linear map")
     }
 
     @Test func endsMeetOnAnAllActiveReluLayer() throws {
@@ -157,7 +159,8 @@ struct DomainBracketTests {
         let g = try Self.load(b.model(), "active_relu")
         let r = try Self.bracket(g, box: TensorBounds(shape: [1, 6], lo: 0, hi: 1))
         let L = r.network.eq7.operator, l = try #require(r.bracket?.lower?.value)
-        #expect(l <= L && l >= L * (1 - 1e-4), "ℓ \(l) and L \(L) should meet where every unit is active")
+        // Up to ℓ's float32 rounding, as above (it came out 3.5e-8 above L with the SkylakeX kernels).
+        #expect(l <= L * (1 + 1e-5) && l >= L * (1 - 1e-4), "ℓ \(l) and L \(L) should meet where every unit is active")
     }
 
     /// A divisor whose interval contains 0: without a domain the Div is KAPPA006 (a domain
