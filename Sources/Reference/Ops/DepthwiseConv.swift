@@ -47,6 +47,22 @@ struct DepthwiseConv2D: Sendable {
 
     static let parallelMinimum = 1 << 16
 
+    /// y[i] += a·x[i] for i < n, eight lanes at a time: the product and the sum rounded
+    /// separately, exactly as the scalar loop (no fused multiply-add), so the result is the
+    /// same bit for bit. x and y may not overlap (distinct tensors).
+    @inline(__always) static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        var i = 0
+        let av = SIMD8<Float>(repeating: a)
+        while i &+ 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            let product = av * xv
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv + product, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n { y[i] += a * x[i]; i &+= 1 }
+    }
+
     func parallel(_ parts: Int, work: Int, _ body: (Int) -> Void) {
         if parts <= 1 || work < Self.parallelMinimum { for p in 0..<parts { body(p) }; return }
         withoutActuallyEscaping(body) { b in
@@ -80,9 +96,9 @@ struct DepthwiseConv2D: Sendable {
                                     let off = kx * dw - pw
                                     let r = columns(kx)
                                     if sw == 1 {
-                                        for ox in r { row[ox] += wv * line[ox + off] }
+                                        Self.axpy(r.count, wv, line + (r.lowerBound + off), row + r.lowerBound)
                                     } else {
-                                        for ox in r { row[ox] += wv * line[ox * sw + off] }
+                                        for ox in r { row[ox] += wv * line[ox &* sw &+ off] }
                                     }
                                 }
                             }
@@ -119,9 +135,9 @@ struct DepthwiseConv2D: Sendable {
                                         let off = kx * dw - pw
                                         let r = columns(kx)
                                         if sw == 1 {
-                                            for ox in r { line[ox + off] += wv * row[ox] }
+                                            Self.axpy(r.count, wv, row + r.lowerBound, line + (r.lowerBound + off))
                                         } else {
-                                            for ox in r { line[ox * sw + off] += wv * row[ox] }
+                                            for ox in r { line[ox &* sw &+ off] += wv * row[ox] }
                                         }
                                     }
                                 }
