@@ -156,7 +156,7 @@ public struct InspectReport: Codable, Sendable {
                     if let v = n.floats("value_floats") { byType["FLOAT", default: StoredCount()].add(elements: v.count, bytes: 4 * v.count) }
                     if let v = n.ints("value_ints") { byType["INT64", default: StoredCount()].add(elements: v.count, bytes: 8 * v.count) }
                 }
-                for (key, a) in n.attributes {
+                for a in n.attributes.values {
                     switch a {
                     case let .tensor(t): count(t)  // Constant values, ConstantOfShape fills: stored tensors
                     case let .tensors(ts): ts.forEach(count)

@@ -212,8 +212,8 @@ struct MeasurementOptions: ParsableArguments {
             }
             if session.profile { Diagnostics.emitProfile(session.setup.engine.profile) }
             return ValidationReport(result: result, model: session.setup.graph.model)
-        } catch let e as ReferenceError {
-            throw Self.cliError(e, session.modelPath)
+        } catch {
+            throw Self.cliError(error, session.modelPath)
         }
     }
 
