@@ -55,10 +55,14 @@ struct Conv: Kernel {
 func addBias(_ y: inout [Float], _ bias: [Float]?, shape: [Int]) {
     guard let bias else { return }
     let n = shape[0], ch = shape[1], spatial = shape.dropFirst(2).reduce(1, *)
-    for i in 0..<n {
-        for c in 0..<ch {
-            let b = bias[c], base = (i * ch + c) * spatial
-            for s in 0..<spatial { y[base + s] += b }
+    guard y.count >= n * ch * spatial, bias.count >= ch else { return }
+    y.withUnsafeMutableBufferPointer { yb in
+        guard let base = yb.baseAddress else { return }
+        for i in 0..<n {
+            for c in 0..<ch {
+                let b = bias[c], row = base + (i * ch + c) * spatial
+                for s in 0..<spatial { row[s] += b }
+            }
         }
     }
 }

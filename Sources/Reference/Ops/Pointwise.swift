@@ -14,14 +14,18 @@ protocol PointwiseFunction: Sendable {
 /// and broadcast over the k cotangent rows.
 struct PointwiseKernel<F: PointwiseFunction>: Kernel {
     let f: F
+    /// out[i] = f(x[i]) and out[i] = f′(x[i], y[i]) over whole buffers, built by
+    /// ``PointwiseFunction/kernel()`` where F is concrete: the element function is then inlined
+    /// into the loop. (The kernel is used as `any Kernel`, whose generic `forward` would call
+    /// `f.value` through the witness table once per element: 0.4 ms per ReLU of 1.2 M floats.)
+    let map: @Sendable (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+    let derive: @Sendable (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
 
     func forward(_ inputs: [Value?]) throws(ReferenceError) -> [Value] {
         guard let x = inputs.first ?? nil else { return [] }
         let n = x.data.count
         let y = [Float](unsafeUninitializedCapacity: n) { out, count in
-            x.data.withUnsafeBufferPointer { src in
-                for i in 0..<n { out[i] = f.value(src[i]) }
-            }
+            x.data.withUnsafeBufferPointer { src in map(src, UnsafeMutableBufferPointer(rebasing: out[0..<n])) }
             count = n
         }
         return [Value(shape: x.shape, data: y, dtype: f.resultType(x.dtype))]
@@ -35,9 +39,7 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
         }
         let d = [Float](unsafeUninitializedCapacity: n) { out, count in
             x.data.withUnsafeBufferPointer { xs in
-                a.outputs[0].data.withUnsafeBufferPointer { ys in
-                    for i in 0..<n { out[i] = f.derivative(xs[i], ys[i]) }
-                }
+                a.outputs[0].data.withUnsafeBufferPointer { ys in derive(xs, ys, UnsafeMutableBufferPointer(rebasing: out[0..<n])) }
             }
             count = n
         }
@@ -57,6 +59,12 @@ struct PointwiseKernel<F: PointwiseFunction>: Kernel {
 extension PointwiseFunction {
     func resultType(_ x: DataType) -> DataType { x }
 
-    /// The kernel for this function (no shape checks needed).
-    func kernel() -> any Kernel { PointwiseKernel(f: self) }
+    /// The kernel for this function (no shape checks needed); the loops are specialised for
+    /// `Self` here (see ``PointwiseKernel/map``).
+    func kernel() -> any Kernel {
+        let f = self
+        return PointwiseKernel(f: f,
+                               map: { src, out in for i in 0..<min(src.count, out.count) { out[i] = f.value(src[i]) } },
+                               derive: { xs, ys, out in for i in 0..<min(xs.count, ys.count, out.count) { out[i] = f.derivative(xs[i], ys[i]) } })
+    }
 }
