@@ -16,11 +16,15 @@ public struct CheckReport: Codable, Sendable {
         public var passed: Bool
         public var findings: [Finding]
 
-        public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int, end: GateEnd = .upper) {
+        /// `tightest`: gate Eq. 7 on the smallest of the plain, folded and rescaled bounds
+        /// (`result.tightening`, all sound for the same function; `check --rescale`).
+        public init(graph: ModelGraph, result: AnalysisResult, bound: CheckBound, norm: NormMode, maxBits: Int, end: GateEnd = .upper,
+                    tightest: Bool = false) {
             model = ModelInfo(graph.model)
             output = result.network.output.tensor
             let gate = end == .lower ? Gate.evaluateLower(result.bracket, maxBits: maxBits)
-                                     : Gate.evaluate(result.network, bound: bound, column: norm, maxBits: maxBits)
+                                     : Gate.evaluate(result.network, bound: bound, column: norm, maxBits: maxBits,
+                                                     tightening: tightest ? result.network.tightening : nil)
             precision = gate.precision
             passed = gate.passed
             findings = (result.findings + [gate.finding].compactMap { $0 }).map { $0.with(file: graph.path) }
@@ -52,6 +56,8 @@ public struct CheckReport: Codable, Sendable {
     public var model: ModelInfo?
     public var bound: CheckBound
     public var norm: String
+    /// Eq. 7 gated on its tightest sound form (plain, folded or rescaled; `check --rescale`).
+    public var rescaled: Bool
     public var maxBits: Int
     public var passed: Bool
     public var models: [Entry]
@@ -59,14 +65,15 @@ public struct CheckReport: Codable, Sendable {
     public var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
-        case tool, model, bound, norm, passed, models, errors, findings
+        case tool, model, bound, norm, rescaled, passed, models, errors, findings
         case schemaVersion = "schema_version"
         case maxBits = "max_bits"
     }
 
-    public init(entries: [Entry], failures: [Failure], bound: CheckBound, norm: NormMode, maxBits: Int) {
+    public init(entries: [Entry], failures: [Failure], bound: CheckBound, norm: NormMode, maxBits: Int, rescaled: Bool = false) {
         model = entries.first?.model
         self.bound = bound
+        self.rescaled = rescaled && bound == .eq7
         self.norm = bound == .measured ? "measured" : norm.rawValue
         self.maxBits = maxBits
         models = entries
@@ -76,7 +83,7 @@ public struct CheckReport: Codable, Sendable {
     }
 
     /// "eq7, operator", "eq8, matrix" or "measured κ".
-    var gateLabel: String { bound == .measured ? "measured κ" : "\(bound.rawValue), \(norm)" }
+    var gateLabel: String { bound == .measured ? "measured κ" : "\(bound.rawValue)\(rescaled ? " rescaled" : ""), \(norm)" }
 
     public func render(_ format: OutputFormat, color: Bool = false) throws -> String {
         let first = models.first?.model.path ?? errors.first?.path ?? ""

@@ -27,11 +27,18 @@ public enum Gate {
         public var finding: Finding?
     }
 
-    /// Gate on a static bound: Eq. 7 or Eq. 8 in one column.
-    public static func evaluate(_ network: NetworkResult, bound: GateBound, column: NormMode, maxBits: Int) -> Outcome {
+    /// Gate on a static bound: Eq. 7 or Eq. 8 in one column. With `tightening` (Eq. 7 only) the
+    /// gated value is the smallest of the plain, folded and rescaled Eq. 7: each bounds the
+    /// same function (``RescalingResult``), so their minimum does too.
+    public static func evaluate(_ network: NetworkResult, bound: GateBound, column: NormMode, maxBits: Int,
+                                tightening: RescalingResult? = nil) -> Outcome {
         let pair = bound == .eq8 ? network.eq8 : network.eq7
-        let p = Precision(kappa: pair[column])
-        let label = "\(bound == .eq8 ? "Eq. 8 rounding amplification" : "Eq. 7 gain bound") (\(column == .matrix ? "σ_matrix" : "σ_op"))"
+        var kappa = pair[column], tightened = false
+        if bound == .eq7, let t = tightening {
+            for v in [t.folded[column], t.rescaled[column]] where v.isFinite && v < kappa { kappa = v; tightened = true }
+        }
+        let p = Precision(kappa: kappa)
+        let label = "\(bound == .eq8 ? "Eq. 8 rounding amplification" : tightened ? "Eq. 7 gain bound after rescaling" : "Eq. 7 gain bound") (\(column == .matrix ? "σ_matrix" : "σ_op"))"
         guard let bits = p.bits else {
             return Outcome(passed: false, precision: p,
                            finding: Finding(.precisionOverBudget, "\(label) is unbounded: the precision cannot be certified within \(maxBits) bits"))
