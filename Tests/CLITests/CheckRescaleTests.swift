@@ -4,9 +4,7 @@ import Testing
 /// `kappa check --rescale`: the gate reads the tightest sound Eq. 7 (plain, folded or rescaled)
 /// that `kappa analyze` reports for the same model; without the flag it reads the plain bound.
 struct CheckRescaleTests {
-    static func json(_ s: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
-    }
+    static func json(_ s: String) throws -> [String: Any] { try QuantCLITests.json(s) }
 
     @Test func rescaledGateUsesAnalyzesTightestBound() throws {
         let dir = try CLITests.workspace()
