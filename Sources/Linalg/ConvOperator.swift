@@ -158,17 +158,6 @@ public final class ConvOperator: @unchecked Sendable {
         }
     }
 
-    /// Runs body(part) for part in 0..<parts, on several threads when parts > 1.
-    @inline(__always)
-    private func parallel(_ parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 { body(0); return }
-        // The pieces write disjoint memory (see the callers), so sharing the closure is safe.
-        withoutActuallyEscaping(body) { b in
-            nonisolated(unsafe) let f = b
-            DispatchQueue.concurrentPerform(iterations: parts) { f($0) }
-        }
-    }
-
     /// The p-th of `parts` near-equal contiguous pieces of 0..<n.
     @inline(__always)
     private static func piece(_ p: Int, of parts: Int, _ n: Int) -> Range<Int> {
@@ -178,7 +167,7 @@ public final class ConvOperator: @unchecked Sendable {
     /// col ← P(big_gr) for windows l0..<l1 (row stride l1 − l0), rows split over `workers` threads.
     private func im2col(_ bg: UnsafePointer<Float>, l0: Int, l1: Int, col: UnsafeMutablePointer<Float>, workers: Int) {
         let rows = rowsPerGroup, w = windows
-        parallel(workers) { p in
+        Parallel.forEach(workers, workers: workers) { p in
             w.im2col(bg, l0: l0, l1: l1, into: col, ld: l1 - l0, rows: ConvOperator.piece(p, of: workers, rows))
         }
     }
@@ -191,12 +180,12 @@ public final class ConvOperator: @unchecked Sendable {
         if workers <= 1 {
             w.col2im(col, l0: l0, l1: l1, ld: ld, adding: bg, channels: 0..<channels, lines: 0..<w.bigRows, zero: zero)
         } else if channels >= 2 * workers {
-            parallel(workers) { p in
+            Parallel.forEach(workers, workers: workers) { p in
                 w.col2im(col, l0: l0, l1: l1, ld: ld, adding: bg, channels: ConvOperator.piece(p, of: workers, channels),
                          lines: 0..<w.bigRows, zero: zero)
             }
         } else {
-            parallel(workers) { p in
+            Parallel.forEach(workers, workers: workers) { p in
                 w.col2im(col, l0: l0, l1: l1, ld: ld, adding: bg, channels: 0..<channels,
                          lines: ConvOperator.piece(p, of: workers, w.bigRows), zero: zero)
             }

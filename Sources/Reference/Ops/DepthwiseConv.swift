@@ -63,12 +63,9 @@ struct DepthwiseConv2D: Sendable {
         while i < n { y[i] += a * x[i]; i &+= 1 }
     }
 
+    /// body(part) for every part, in parallel once the work (multiply-adds) is worth threads.
     func parallel(_ parts: Int, work: Int, _ body: (Int) -> Void) {
-        if parts <= 1 || work < Self.parallelMinimum { for p in 0..<parts { body(p) }; return }
-        withoutActuallyEscaping(body) { b in
-            nonisolated(unsafe) let f = b
-            DispatchQueue.concurrentPerform(iterations: parts) { f($0) }
-        }
+        Parallel.forEach(parts, workers: work < Self.parallelMinimum ? 1 : parts, body)
     }
 
     /// y = A x for `batch` items.

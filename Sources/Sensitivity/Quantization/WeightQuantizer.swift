@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import ONNX
 
 /// Integer quantization parameters of one tensor or channel, as onnxruntime's quantizer
@@ -148,13 +149,10 @@ public enum WeightQuantizer {
         partial.initialize(repeating: [])
         defer { partial.deinitialize(); partial.deallocate() }
         nonisolated(unsafe) let slots = partial
-        parallel(blocks.count, workers: workers) { b in slots[b] = shape.ranges(values, units: blocks[b]) }
+        Parallel.forEach(blocks.count, workers: workers) { b in slots[b] = shape.ranges(values, units: blocks[b]) }
         var ranges = [ClosedRange<Float>?](repeating: nil, count: shape.channels)
         for part in partial {
-            for c in ranges.indices {
-                guard let r = part[c] else { continue }
-                ranges[c] = ranges[c].map { min($0.lowerBound, r.lowerBound)...max($0.upperBound, r.upperBound) } ?? r
-            }
+            for c in ranges.indices { ranges[c] = union(ranges[c], part[c]) }
         }
         // Pass 2: Q(W) − W per block.
         let grids: [IntegerGrid], perChannel: Bool
@@ -167,7 +165,7 @@ public enum WeightQuantizer {
         sums.initialize(repeating: (0, 0, 0))
         defer { sums.deallocate() }
         nonisolated(unsafe) let out = sums
-        parallel(blocks.count, workers: workers) { b in
+        Parallel.forEach(blocks.count, workers: workers) { b in
             var f = 0.0, df = 0.0, mx = 0.0
             @inline(__always) func record(_ i: Int, _ q: Float) {
                 let v = Double(values[i]), dv = Double(q) - v
@@ -200,32 +198,6 @@ public enum WeightQuantizer {
         return ErrorSummary(frobenius: f.squareRoot(), deltaFrobenius: df.squareRoot(), maxAbsError: mx, spread: spread)
     }
 
-    /// body(0..<n) on `workers` threads taking indices in turn (inline for one worker or one index).
-    static func parallel(_ n: Int, workers: Int, _ body: (Int) -> Void) {
-        guard workers > 1, n > 1 else { for i in 0..<n { body(i) }; return }
-        let next = IndexCounter(n)
-        withoutActuallyEscaping(body) { b in
-            nonisolated(unsafe) let f = b
-            DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
-                while let i = next.take() { f(i) }
-            }
-        }
-    }
-
-    /// Hands out 0, 1, … once each, from any thread.
-    final class IndexCounter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var next = 0
-        private let end: Int
-        init(_ end: Int) { self.end = end }
-        func take() -> Int? {
-            lock.lock(); defer { lock.unlock() }
-            guard next < end else { return nil }
-            next += 1
-            return next - 1
-        }
-    }
-
     /// The grids of an integer scheme from the channel ranges: one per channel (per-channel
     /// schemes on a valid axis), else one for the whole tensor (the merged finite range; [0, 0]
     /// when no value is finite).
@@ -238,10 +210,14 @@ public enum WeightQuantizer {
         if granularity == .channel, layout.channels > 0, layout.valid {
             return (ranges.map(grid), true)
         }
-        let merged = ranges.compactMap { $0 }.reduce(nil as ClosedRange<Float>?) { acc, r in
-            acc.map { min($0.lowerBound, r.lowerBound)...max($0.upperBound, r.upperBound) } ?? r
-        }
-        return ([grid(merged)], false)
+        return ([grid(ranges.reduce(nil, union))], false)
+    }
+
+    /// The smallest range holding both (nil stands for no value).
+    static func union(_ a: ClosedRange<Float>?, _ b: ClosedRange<Float>?) -> ClosedRange<Float>? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a.lowerBound, b.lowerBound)...max(a.upperBound, b.upperBound)
     }
 
     /// max r_c / min r_c over the channels with r_c = max|W_c| > 0 (from their finite ranges).
