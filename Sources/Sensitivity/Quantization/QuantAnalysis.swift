@@ -56,19 +56,37 @@ public enum QuantAnalysis {
         public var axis: Int
         public var weights: WeightScheme
         public var activations: ActivationScheme
-        /// Q(W) (float32 values, the weight's dims), computed when asked (the static analysis
-        /// keeps only ΔW; the fake-quantized graph of ``QuantSimulation`` reads this).
+        /// Q(W) (float32 values, the weight's dims), computed on first use and kept: the static
+        /// analysis keeps only ΔW and never asks; the fake-quantized graphs of a measurement
+        /// (``QuantSimulation``: all layers, each layer alone, the plan's steps, κ) all read it.
         public var quantized: [Float] {
-            layer.weight.withFloats { values in
-                var out = [Float](repeating: 0, count: values.count)
+            cache.values(weight: layer.weight, scheme: weights, axis: axis)
+        }
+        /// Shared by copies of the target; keyed by weight, scheme and axis, so a copy whose
+        /// scheme was changed (the plan's exclusions) never reads another scheme's values.
+        let cache = QuantizedWeights()
+        /// The activation grid (integer schemes), from the input's range.
+        public var grid: IntegerGrid?
+    }
+
+    /// The Q(W) of one target, computed once per (weight, scheme, axis) and kept.
+    final class QuantizedWeights: @unchecked Sendable {
+        private let lock = NSLock()
+        private var kept: (key: String, scheme: WeightScheme, axis: Int, values: [Float])?
+
+        func values(weight: Tensor, scheme: WeightScheme, axis: Int) -> [Float] {
+            lock.lock(); defer { lock.unlock() }
+            if let k = kept, k.key == weight.name, k.scheme == scheme, k.axis == axis { return k.values }
+            let values = weight.withFloats { w in
+                var out = [Float](repeating: 0, count: w.count)
                 out.withUnsafeMutableBufferPointer { o in
-                    _ = WeightQuantizer.quantize(values, dims: layer.weight.dims, scheme: weights, axis: axis, into: o, codes: nil)
+                    _ = WeightQuantizer.quantize(w, dims: weight.dims, scheme: scheme, axis: axis, into: o, codes: nil)
                 }
                 return out
             }
+            kept = (weight.name, scheme, axis, values)
+            return values
         }
-        /// The activation grid (integer schemes), from the input's range.
-        public var grid: IntegerGrid?
     }
 
     public struct Layer: Sendable {
