@@ -61,7 +61,7 @@ struct Check: ParsableCommand {
         }
         guard let maxBits else { throw ValidationError("give --max-bits N (precision gate) or --weights/--activations with --max-error E (quantization gate)") }
         guard maxBits >= 1 else { throw ValidationError("--max-bits must be ≥ 1") }
-        if normOptions.rescale == true {
+        if tightest {
             let clash = domainOptions.given ? "--input-range" : measurement.given ? "--inputs/--synthetic" : (bound ?? .eq7) != .eq7 ? "--bound \((bound ?? .eq7).rawValue)" : nil
             if let clash { throw ValidationError("--rescale gates on the rescaled Eq. 7 without an input domain; it does not combine with \(clash)") }
         }
@@ -76,13 +76,16 @@ struct Check: ParsableCommand {
         }
     }
 
+    /// `--rescale`: gate on the tightest sound Eq. 7 (plain, folded or rescaled).
+    var tightest: Bool { normOptions.rescale == true }
+
     var boundChoice: CheckBound { measurement.given && !domainOptions.given ? .measured : (bound ?? .eq7) }
 
     /// The gate compares the plain Eq. 7/8 bounds unless --rescale asks for the tightest sound
     /// Eq. 7 (then the folding and rescaling search run, whatever the model's size).
     var gateOptions: AnalysisOptions {
         var o = normOptions.analysisOptions(norm: norm, tensor: tensor)
-        o.rescale = normOptions.rescale == true
+        o.rescale = tightest
         return o
     }
 
@@ -115,7 +118,7 @@ struct Check: ParsableCommand {
                     let result = try SensitivityAnalysis.run(graph, options: gateOptions,
                                                              progress: progress.layers)
                     entries.append(CheckReport.Entry(graph: graph, result: result, bound: boundChoice, norm: norm, maxBits: maxBits,
-                                                     tightest: normOptions.rescale == true))
+                                                     tightest: tightest))
                 }
             } catch {
                 progress.finish()
@@ -124,7 +127,7 @@ struct Check: ParsableCommand {
             }
         }
         let report = CheckReport(entries: entries, failures: errors, bound: boundChoice, norm: norm, maxBits: maxBits,
-                                 rescaled: normOptions.rescale == true)
+                                 rescaled: tightest)
         try outputOptions.emit(try report.render(outputOptions.format, color: outputOptions.useColor))
         if !errors.isEmpty { throw ExitCode(ExitStatus.error.rawValue) }
         if !report.passed && !exitZero { throw ExitCode(ExitStatus.gateFailed.rawValue) }
